@@ -1,0 +1,51 @@
+# jshim: build, test, install and run the Java containerd shim.
+# The JDK 25 comes with the machine image; everything else is installed here.
+
+SHELL := /bin/bash
+JAVA_HOME ?= $(firstword $(wildcard /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/temurin-25-jdk /usr/lib/jvm/java-25-openjdk-amd64 /usr/lib/jvm/jdk-25*))
+export JAVA_HOME
+export PATH := $(JAVA_HOME)/bin:$(PATH)
+
+PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+LIBDIR   ?= $(PREFIX)/lib/jshim
+MVN      ?= mvn -B -q -ntp
+# make test runs every test with small counts; make stress with the issues' full counts.
+SCALE    ?= small
+
+.PHONY: all build test stress install uninstall run bench clean deps check-jdk
+
+all: build
+
+check-jdk:
+	@if [ -z "$(JAVA_HOME)" ] || ! "$(JAVA_HOME)/bin/java" -version 2>&1 | grep -q 'version "25'; then \
+	  echo "jshim needs a JDK 25 (looked in /usr/lib/jvm/temurin-25-jdk-amd64 and similar)."; \
+	  echo "Set JAVA_HOME=/path/to/jdk-25 and run make again."; exit 1; fi
+
+# System parts the tests drive for real: runc, containerd + ctr, busybox-static for rootfs.
+deps:
+	@./scripts/install-deps.sh
+
+build: check-jdk
+	$(MVN) -DskipTests install
+
+test: check-jdk deps
+	$(MVN) -B -Djshim.scale=$(SCALE) install 2>&1 | tee target-test.log; exit $${PIPESTATUS[0]}
+
+stress:
+	$(MAKE) test SCALE=full
+
+install: build
+	@./scripts/install.sh "$(BINDIR)" "$(LIBDIR)"
+
+uninstall:
+	@./scripts/uninstall.sh "$(BINDIR)" "$(LIBDIR)"
+
+run: check-jdk deps install
+	@./scripts/run-demo.sh
+
+bench:
+	@echo "make bench: not yet (issue 9)"
+
+clean:
+	$(MVN) clean

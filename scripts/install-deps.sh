@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the real system parts jshim is tested against, from Debian, when missing.
+set -euo pipefail
+need=()
+command -v runc >/dev/null || need+=(runc)
+command -v containerd >/dev/null || need+=(containerd)
+command -v ctr >/dev/null || need+=(containerd)
+dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
+command -v setpriv >/dev/null || need+=(util-linux)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing: ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need[@]}" >/dev/null
+fi
