@@ -10,6 +10,8 @@ PREFIX   ?= /usr/local
 BINDIR   ?= $(PREFIX)/bin
 LIBDIR   ?= $(PREFIX)/lib/jshim
 MVN      ?= mvn -B -q -ntp
+# Tests run without -q: CI reads Surefire's summary at the end of the output.
+MVN_TEST ?= mvn -B -ntp
 # make test runs every test with small counts; make stress with the issues' full counts.
 SCALE    ?= small
 
@@ -30,7 +32,8 @@ build: check-jdk
 	$(MVN) -DskipTests install
 
 test: check-jdk deps
-	$(MVN) -B -Djshim.scale=$(SCALE) install 2>&1 | tee target-test.log; exit $${PIPESTATUS[0]}
+	@set -o pipefail; $(MVN_TEST) -Djshim.scale=$(SCALE) install 2>&1 | grep --line-buffered -v -e '^WARNING: .*sun.misc.Unsafe' -e '^\[INFO\] Download' | tee target-test.log; \
+	  status=$${PIPESTATUS[0]}; ./scripts/test-summary.sh target-test.log; exit $$status
 
 stress:
 	$(MAKE) test SCALE=full

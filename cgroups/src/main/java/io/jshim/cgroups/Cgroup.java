@@ -1,0 +1,55 @@
+package io.jshim.cgroups;
+
+import java.io.IOException;
+
+import com.google.protobuf.Any;
+
+/**
+ * A process's cgroup, found from /proc/PID/cgroup (v1: per-controller directories under the
+ * hierarchies mounted in /proc/self/mountinfo; v2: the "0::" path under the cgroup2 mount).
+ * Values only: holding one keeps no file open.
+ */
+public sealed interface Cgroup permits CgroupV1, CgroupV2 {
+
+    /** Type URL of {@link #stats()} on a cgroup v1 host (no type.googleapis.com/ prefix: containerd's). */
+    String V1_METRICS_TYPE_URL = "io.containerd.cgroups.v1.Metrics";
+    /** Type URL of {@link #stats()} on a cgroup v2 host. */
+    String V2_METRICS_TYPE_URL = "io.containerd.cgroups.v2.Metrics";
+
+    /**
+     * The cgroup {@code pid} is in now. v1 or v2 is decided as containerd does: v2 only when
+     * /sys/fs/cgroup itself is a cgroup2 mount; hybrid and legacy hosts are v1.
+     *
+     * @throws java.nio.file.NoSuchFileException when the process does not exist
+     */
+    static Cgroup forPid(int pid) throws IOException {
+        Mounts mounts = Mounts.read();
+        ProcCgroup proc = ProcCgroup.read(pid);
+        return mounts.unified() ? CgroupV2.locate(mounts, proc, pid) : CgroupV1.locate(mounts, proc, pid);
+    }
+
+    /**
+     * The metrics as the Any containerd decodes: type URL {@link #V1_METRICS_TYPE_URL} or
+     * {@link #V2_METRICS_TYPE_URL}, value the serialized Metrics.
+     *
+     * @throws CgroupGoneException when the cgroup was deleted (before or while reading)
+     */
+    Any stats() throws IOException;
+
+    /** Whether the cgroup's directories still exist. */
+    boolean exists();
+
+    /**
+     * Moves this process into the cgroup at {@code cgroupPath} (relative to each hierarchy root,
+     * as the shim_cgroup option gives it), creating the directories that are missing: on a v1
+     * host in every mounted v1 hierarchy, on a v2 host in the unified one.
+     */
+    static void moveSelfTo(String cgroupPath) throws IOException {
+        movePidTo(ProcessHandle.current().pid(), cgroupPath);
+    }
+
+    /** As {@link #moveSelfTo}, for process {@code pid} (all its threads). */
+    static void movePidTo(long pid, String cgroupPath) throws IOException {
+        CgroupPlacement.move(Mounts.read(), pid, cgroupPath);
+    }
+}

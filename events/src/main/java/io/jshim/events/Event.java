@@ -1,0 +1,40 @@
+package io.jshim.events;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.Message;
+import com.google.protobuf.Timestamp;
+import io.jshim.proto.eventsvc.Envelope;
+import java.time.Instant;
+
+/**
+ * One published event: its place in the shim's single order ({@code sequence}, from 1), when it was
+ * published, and the message. Type URLs carry no {@code type.googleapis.com/} prefix, as containerd's
+ * typeurl registry names them.
+ */
+public record Event(long sequence, Instant timestamp, String namespace, String topic, Message message) {
+
+    public Any payload() {
+        return Any.newBuilder()
+                .setTypeUrl(message.getDescriptorForType().getFullName())
+                .setValue(message.toByteString())
+                .build();
+    }
+
+    public Envelope envelope() {
+        return Envelope.newBuilder()
+                .setTimestamp(toTimestamp(timestamp))
+                .setNamespace(namespace)
+                .setTopic(topic)
+                .setEvent(payload())
+                .build();
+    }
+
+    /** Rough retained size, for the queue's memory bound. */
+    int approximateBytes() {
+        return 96 + topic.length() + namespace.length() + message.getSerializedSize();
+    }
+
+    public static Timestamp toTimestamp(Instant at) {
+        return Timestamp.newBuilder().setSeconds(at.getEpochSecond()).setNanos(at.getNano()).build();
+    }
+}

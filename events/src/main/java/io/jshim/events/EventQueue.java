@@ -1,0 +1,208 @@
+package io.jshim.events;
+
+import com.google.protobuf.Message;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The shim's one ordered stream of events. {@link #publish} stamps each event with the next sequence
+ * number and appends it; the forwarder to containerd takes them from the head in that order and only
+ * removes one once containerd has it, so nothing is lost while containerd is away.
+ *
+ * <p>The backlog is bounded ({@code maxEvents} and {@code maxBytes}). Past the bound the oldest
+ * events other than TaskExit and TaskOOM are dropped, each drop counted and logged: a manager can
+ * rebuild any other state by asking, but an exit it never hears of is a lie.
+ */
+public final class EventQueue {
+    private static final Logger log = LoggerFactory.getLogger(EventQueue.class);
+
+    public static final int DEFAULT_MAX_EVENTS = 100_000;
+    public static final long DEFAULT_MAX_BYTES = 64L << 20;
+
+    private final String namespace;
+    private final int maxEvents;
+    private final long maxBytes;
+    private final Clock clock;
+    /** Observers of every event in publish order (the local subscriber stream); called under {@link #lock}, must not block. */
+    private final List<Consumer<Event>> observers = new CopyOnWriteArrayList<>();
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    /** Events not yet delivered to containerd, oldest first. Guarded by {@link #lock}. */
+    private final ArrayDeque<Event> backlog = new ArrayDeque<>();
+    /** Guarded by {@link #lock}. */
+    private long backlogBytes;
+    /** Guarded by {@link #lock}. */
+    private long lastSequence;
+    /** Guarded by {@link #lock}. */
+    private long dropped;
+    /** Guarded by {@link #lock}. */
+    private boolean closed;
+
+    public EventQueue(String namespace) {
+        this(namespace, DEFAULT_MAX_EVENTS, DEFAULT_MAX_BYTES, Clock.systemUTC());
+    }
+
+    public EventQueue(String namespace, int maxEvents, long maxBytes, Clock clock) {
+        this.namespace = namespace;
+        this.maxEvents = maxEvents;
+        this.maxBytes = maxBytes;
+        this.clock = clock;
+    }
+
+    public String namespace() {
+        return namespace;
+    }
+
+    /** Appends an event at the end of the one order and returns it with its sequence number. */
+    public Event publish(Message message) {
+        lock.lock();
+        try {
+            Event event = new Event(++lastSequence, clock.instant(), namespace, Topics.of(message), message);
+            backlog.addLast(event);
+            backlogBytes += event.approximateBytes();
+            while (backlog.size() > maxEvents || backlogBytes > maxBytes) {
+                if (!dropOldestOrdinary()) {
+                    break; // only exits and OOMs left: they are kept whatever it costs
+                }
+            }
+            for (Consumer<Event> observer : observers) {
+                observer.accept(event);
+            }
+            changed.signalAll();
+            return event;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private boolean dropOldestOrdinary() {
+        Iterator<Event> it = backlog.iterator();
+        while (it.hasNext()) {
+            Event e = it.next();
+            if (!Topics.isPrecious(e.message())) {
+                it.remove();
+                backlogBytes -= e.approximateBytes();
+                dropped++;
+                log.warn("event queue full ({} events, {} bytes): dropped {} seq={} ({} dropped so far)",
+                        backlog.size(), backlogBytes, e.topic(), e.sequence(), dropped);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Waits for the oldest undelivered event; null when the queue is closed and empty or the wait ran out. */
+    public Event peek(Duration wait) throws InterruptedException {
+        long nanos = wait.toNanos();
+        lock.lock();
+        try {
+            while (backlog.isEmpty()) {
+                if (closed || nanos <= 0) {
+                    return null;
+                }
+                nanos = changed.awaitNanos(nanos);
+            }
+            return backlog.peekFirst();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Removes {@code delivered} from the head once containerd has it (it may have been dropped meanwhile). */
+    public void remove(Event delivered) {
+        lock.lock();
+        try {
+            if (backlog.peekFirst() == delivered) {
+                backlog.pollFirst();
+                backlogBytes -= delivered.approximateBytes();
+                changed.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Waits until every event published so far has been delivered; false if the time ran out. */
+    public boolean awaitDrained(Duration timeout) throws InterruptedException {
+        long nanos = timeout.toNanos();
+        lock.lock();
+        try {
+            while (!backlog.isEmpty()) {
+                if (nanos <= 0) {
+                    return false;
+                }
+                nanos = changed.awaitNanos(nanos);
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** No more events will be published; the forwarder stops once the backlog is empty. */
+    public void close() {
+        lock.lock();
+        try {
+            closed = true;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public boolean isClosed() {
+        lock.lock();
+        try {
+            return closed;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public void addObserver(Consumer<Event> observer) {
+        observers.add(observer);
+    }
+
+    public void removeObserver(Consumer<Event> observer) {
+        observers.remove(observer);
+    }
+
+    public int backlogSize() {
+        lock.lock();
+        try {
+            return backlog.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public long droppedCount() {
+        lock.lock();
+        try {
+            return dropped;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public long lastSequence() {
+        lock.lock();
+        try {
+            return lastSequence;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+
+}

@@ -1,0 +1,73 @@
+package io.jshim.events;
+
+import com.google.protobuf.Empty;
+import io.jshim.proto.eventsvc.Envelope;
+import io.jshim.proto.eventsvc.ForwardRequest;
+import io.jshim.ttrpc.Code;
+import io.jshim.ttrpc.TtrpcClient;
+import io.jshim.ttrpc.TtrpcException;
+import io.netty.channel.EventLoopGroup;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Forwards envelopes to containerd's {@code containerd.services.events.ttrpc.v1.Events/Forward} on its
+ * ttrpc socket ({@code $TTRPC_ADDRESS}). Connects lazily and again after the connection is lost, so a
+ * restarted containerd is picked up by the next attempt. Only the forwarder thread calls it.
+ */
+public final class TtrpcEventTransport implements EventTransport {
+    static final String SERVICE = "containerd.services.events.ttrpc.v1.Events";
+    static final Duration CALL_TIMEOUT = Duration.ofSeconds(5);
+    static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
+    /** Answers that mean containerd looked at the event and will never take it. */
+    private static final Set<Code> FINAL = Set.of(Code.INVALID_ARGUMENT, Code.NOT_FOUND, Code.ALREADY_EXISTS,
+            Code.FAILED_PRECONDITION, Code.UNIMPLEMENTED, Code.PERMISSION_DENIED);
+
+    private final Path socket;
+    private final EventLoopGroup group;
+    /** Confined to the forwarder thread. */
+    private TtrpcClient client;
+
+    public TtrpcEventTransport(Path socket, EventLoopGroup group) {
+        this.socket = socket;
+        this.group = group;
+    }
+
+    /** Accepts containerd's address forms: a path, or {@code unix://path}. */
+    public static Path socketOf(String address) {
+        return Path.of(address.startsWith("unix://") ? address.substring("unix://".length()) : address);
+    }
+
+    @Override
+    public void forward(Envelope envelope) throws Exception {
+        if (client == null || !client.isOpen()) {
+            closeClient();
+            client = TtrpcClient.connect(socket, group, CONNECT_TIMEOUT);
+        }
+        ForwardRequest request = ForwardRequest.newBuilder().setEnvelope(envelope).build();
+        try {
+            client.call(SERVICE, "Forward", request, Empty.parser(), CALL_TIMEOUT,
+                    Map.of("containerd-namespace-ttrpc", envelope.getNamespace()));
+        } catch (TtrpcException e) {
+            if (FINAL.contains(e.code())) {
+                throw new Rejected(e.code() + ": " + e.getMessage(), e);
+            }
+            closeClient();
+            throw e;
+        }
+    }
+
+    private void closeClient() {
+        if (client != null) {
+            client.close();
+            client = null;
+        }
+    }
+
+    @Override
+    public void close() {
+        closeClient();
+    }
+}

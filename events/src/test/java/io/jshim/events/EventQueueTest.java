@@ -1,0 +1,93 @@
+package io.jshim.events;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jshim.proto.events.TaskExecAdded;
+import io.jshim.proto.events.TaskExit;
+import io.jshim.proto.events.TaskOOM;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class EventQueueTest {
+
+    @Test
+    void sequencesFollowPublishOrderAndTopicsAndTypeUrlsAreContainerds() throws Exception {
+        EventQueue q = new EventQueue("default");
+        Event a = q.publish(TaskExecAdded.newBuilder().setContainerId("c").setExecId("e").build());
+        Event b = q.publish(TaskExit.newBuilder().setContainerId("c").setId("c").build());
+        assertEquals(1, a.sequence());
+        assertEquals(2, b.sequence());
+        assertEquals("/tasks/exec-added", a.topic());
+        assertEquals("/tasks/exit", b.topic());
+        assertEquals("containerd.events.TaskExit", b.envelope().getEvent().getTypeUrl());
+        assertEquals("default", b.envelope().getNamespace());
+        assertEquals(a, q.peek(Duration.ZERO));
+        q.remove(a);
+        assertEquals(b, q.peek(Duration.ZERO));
+    }
+
+    @Test
+    void overflowDropsOldestOrdinaryEventsButNeverExitsOrOoms() throws Exception {
+        EventQueue q = new EventQueue("ns", 10, Long.MAX_VALUE, Clock.systemUTC());
+        for (int i = 0; i < 30; i++) {
+            if (i % 3 == 0) {
+                q.publish(TaskExit.newBuilder().setContainerId("c" + i).build());
+            } else if (i % 3 == 1) {
+                q.publish(TaskOOM.newBuilder().setContainerId("c" + i).build());
+            } else {
+                q.publish(TaskExecAdded.newBuilder().setContainerId("c" + i).build());
+            }
+        }
+        // 20 precious events exceed the bound of 10: they are all kept, every ordinary one is dropped.
+        List<Event> left = new ArrayList<>();
+        Event e;
+        while ((e = q.peek(Duration.ZERO)) != null) {
+            left.add(e);
+            q.remove(e);
+        }
+        assertEquals(20, left.size());
+        assertTrue(left.stream().allMatch(x -> Topics.isPrecious(x.message())));
+        assertEquals(10, q.droppedCount());
+        for (int i = 1; i < left.size(); i++) {
+            assertTrue(left.get(i).sequence() > left.get(i - 1).sequence(), "order kept");
+        }
+    }
+
+    @Test
+    void overflowDropsTheOldestOrdinaryFirst() throws Exception {
+        EventQueue q = new EventQueue("ns", 3, Long.MAX_VALUE, Clock.systemUTC());
+        for (int i = 0; i < 5; i++) {
+            q.publish(TaskExecAdded.newBuilder().setExecId("e" + i).build());
+        }
+        List<String> ids = new ArrayList<>();
+        Event e;
+        while ((e = q.peek(Duration.ZERO)) != null) {
+            ids.add(((TaskExecAdded) e.message()).getExecId());
+            q.remove(e);
+        }
+        assertEquals(List.of("e2", "e3", "e4"), ids);
+        assertEquals(2, q.droppedCount());
+    }
+
+    @Test
+    void byteBoundAlsoApplies() throws Exception {
+        EventQueue q = new EventQueue("ns", Integer.MAX_VALUE, 2_000, Clock.systemUTC());
+        for (int i = 0; i < 100; i++) {
+            q.publish(TaskExecAdded.newBuilder().setContainerId("x".repeat(50)).build());
+        }
+        assertTrue(q.backlogSize() < 100);
+        assertTrue(q.droppedCount() > 0);
+    }
+
+    @Test
+    void peekOnClosedEmptyQueueReturnsAtOnce() throws Exception {
+        EventQueue q = new EventQueue("ns");
+        q.close();
+        assertNull(q.peek(Duration.ofSeconds(30)));
+    }
+}

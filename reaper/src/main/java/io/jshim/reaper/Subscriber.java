@@ -1,0 +1,77 @@
+package io.jshim.reaper;
+
+import java.time.Instant;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.function.Consumer;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One subscription: an unbounded queue the reaper appends to and a virtual thread that drains it
+ * into the listener, so a slow listener only delays itself. The queue is unbounded on purpose:
+ * the reaper must never block or drop; a listener that stays slower than the exit rate grows it.
+ */
+final class Subscriber implements Subscription {
+    private static final Logger log = LoggerFactory.getLogger(Subscriber.class);
+    /** Queued by close() to wake the delivery thread; compared by identity. */
+    private static final Exit STOP = new Exit(-1, -1, Instant.EPOCH);
+
+    private final String name;
+    private final Consumer<Exit> listener;
+    private final Runnable onClose;
+    /** Thread-safe on its own. */
+    private final LinkedBlockingQueue<Exit> queue = new LinkedBlockingQueue<>();
+    private volatile boolean closed;
+
+    Subscriber(String name, Consumer<Exit> listener, Runnable onClose) {
+        this.name = name;
+        this.listener = listener;
+        this.onClose = onClose;
+    }
+
+    void start() {
+        Thread.ofVirtual().name("jshim-exits-" + name).start(this::deliver);
+    }
+
+    /** Called by the reaper thread only: never blocks. */
+    void offer(Exit exit) {
+        if (!closed) {
+            queue.add(exit);
+        }
+    }
+
+    private void deliver() {
+        try {
+            while (!closed) {
+                Exit exit = queue.take();
+                if (exit == STOP || closed) {
+                    break;
+                }
+                try {
+                    listener.accept(exit);
+                } catch (RuntimeException | Error e) {
+                    log.error("exit listener {} failed on {}", name, exit, e);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        queue.clear();
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        onClose.run();
+        queue.add(STOP);
+    }
+
+    @Override
+    public String toString() {
+        return "Subscription[" + name + (closed ? ", closed" : ", " + queue.size() + " queued") + "]";
+    }
+}

@@ -1,0 +1,44 @@
+package io.jshim.shim.cli;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+
+/** {@code containerd-shim-jshim-v2}: {@code start}, {@code delete}, or (no action) the shim daemon itself. */
+public final class Main {
+    public static final String NAME = "containerd-shim-jshim-v2";
+    public static final String VERSION = "0.1.0";
+
+    private Main() {}
+
+    public static void main(String[] argv) {
+        PrintStream out = System.out;
+        PrintStream err = System.err;
+        int code;
+        try {
+            code = run(argv, out, err);
+        } catch (Throwable t) {
+            err.print(NAME + ": " + (t.getMessage() == null ? t.toString() : t.getMessage()));
+            err.flush();
+            code = 1;
+        }
+        out.flush();
+        System.exit(code);
+    }
+
+    static int run(String[] argv, PrintStream out, PrintStream err) throws Exception {
+        Flags flags = Flags.parse(argv);
+        if (flags.is("v") || flags.is("version")) {
+            out.println(NAME + ":");
+            out.println("  Version:  " + VERSION);
+            out.println("  Runtime:  Java " + Runtime.version());
+            return 0;
+        }
+        Path cwd = Path.of("").toAbsolutePath();
+        return switch (flags.action()) {
+            case "start" -> new StartCommand(flags, cwd, System.in.readAllBytes()).run(out);
+            case "delete" -> new DeleteCommand(flags, cwd).run(out, err);
+            case "" -> new Daemon(flags, cwd).run();
+            default -> throw new IllegalArgumentException("unknown action " + flags.action());
+        };
+    }
+}

@@ -1,0 +1,176 @@
+package io.jshim.shim.cli;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.jshim.proto.bootstrap.BootstrapParams;
+import io.jshim.proto.bootstrap.BootstrapResult;
+import io.jshim.reaper.Child;
+import io.jshim.reaper.Reaper;
+import io.jshim.reaper.SpawnSpec;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code containerd-shim-jshim-v2 ... start}: finds or starts the shim of this container's group and prints its
+ * address. It binds the socket itself and hands it to the daemon as fd 3, so it never waits for the daemon's JVM
+ * to boot: containerd's first call waits in the listen backlog. Prints nothing but the reply, stdout and stderr
+ * both, because containerd 1.6 reads them merged as the address.
+ */
+final class StartCommand {
+    private final Flags flags;
+    private final Path bundle;
+    private final byte[] stdin;
+
+    StartCommand(Flags flags, Path bundle, byte[] stdin) {
+        this.flags = flags;
+        this.bundle = bundle;
+        this.stdin = stdin;
+    }
+
+    /** What containerd 2.3+ sends on stdin; null for 1.6–2.2 (options Any or nothing). */
+    BootstrapParams bootstrap() {
+        if (stdin.length == 0) {
+            return null;
+        }
+        try {
+            BootstrapParams p = BootstrapParams.parseFrom(stdin);
+            // An options Any parses too (fields 1 and 2 are strings in both): tell them apart by content.
+            if (p.getInstanceId().equals(flags.get("id")) && p.getNamespace().equals(flags.get("namespace"))) {
+                return p;
+            }
+        } catch (InvalidProtocolBufferException notBootstrap) {
+            // the options Any of 1.6–2.2
+        }
+        return null;
+    }
+
+    int run(PrintStream out) throws IOException, InterruptedException {
+        String id = flags.get("id");
+        String namespace = flags.get("namespace");
+        if (namespace.isEmpty()) {
+            throw new IllegalArgumentException("shim namespace cannot be empty");
+        }
+        BootstrapParams params = bootstrap();
+        Path socketDir = params != null && params.hasSocketDir() && !params.getSocketDir().isEmpty()
+                ? Path.of(params.getSocketDir()) : ShimAddress.SOCKET_DIR;
+        String containerdAddress = flags.get("address");
+        if (params != null && !params.getContainerdGrpcAddress().isEmpty()) {
+            containerdAddress = params.getContainerdGrpcAddress();
+        }
+        String group = ShimAddress.group(bundle, id);
+        String address = ShimAddress.address(socketDir, containerdAddress, namespace, group);
+        Path socket = ShimAddress.socketPath(address);
+        Files.createDirectories(socket.getParent());
+
+        int listener = -1;
+        for (int attempt = 0; attempt < 2 && listener < 0; attempt++) {
+            try {
+                listener = UnixListener.listen(socket);
+            } catch (UnixListener.BindException e) {
+                if (e.errno != UnixListener.EADDRINUSE) {
+                    throw e;
+                }
+                if (isAlive(socket)) {
+                    // A shim of this group is running: this container joins it.
+                    writeAddress(address);
+                    reply(out, params, address);
+                    return 0;
+                }
+                Files.deleteIfExists(socket); // stale: its shim is gone
+            }
+        }
+        if (listener < 0) {
+            throw new IOException("cannot listen on " + socket);
+        }
+        Child daemon;
+        try {
+            Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
+            daemon = spawnDaemon(listener, params, socket);
+        } catch (IOException | RuntimeException e) {
+            UnixListener.close(listener);
+            Files.deleteIfExists(socket);
+            throw e;
+        }
+        UnixListener.close(listener);
+        try {
+            adjustOomScore(daemon.pid());
+            writeAddress(address);
+        } catch (IOException | RuntimeException e) {
+            try {
+                io.jshim.reaper.Posix.kill(daemon.pid(), 9);
+            } catch (IOException ignored) {
+                // gone already
+            }
+            Files.deleteIfExists(socket);
+            throw e;
+        }
+        reply(out, params, address);
+        return 0;
+    }
+
+    private Child spawnDaemon(int listener, BootstrapParams params, Path socket) throws IOException {
+        List<String> argv = new ArrayList<>(Launcher.command());
+        argv.addAll(flags.toArgs());
+        Map<String, String> env = new HashMap<>(System.getenv());
+        env.put("JSHIM_SOCKET", socket.toString()); // the daemon removes it when it exits
+        if (params != null) {
+            // containerd 2.3+ passes these in BootstrapParams rather than the environment.
+            if (!params.getContainerdTtrpcAddress().isEmpty()) {
+                env.put("TTRPC_ADDRESS", params.getContainerdTtrpcAddress());
+            }
+            env.put("JSHIM_LOG_LEVEL", params.getLogLevel().name());
+        }
+        SpawnSpec spec = SpawnSpec.of(argv.toArray(String[]::new))
+                .withEnv(env)
+                .withWorkDir(bundle)
+                .withFd(3, listener)
+                .withNewSession();
+        return Reaper.get().spawn(spec);
+    }
+
+    /** Like the reference: the daemon's oom_score_adj is containerd's (inherited by us) + 1, capped at 1000. */
+    static void adjustOomScore(int pid) throws IOException {
+        int own = Integer.parseInt(Files.readString(Path.of("/proc/self/oom_score_adj")).trim());
+        int target = Math.min(own + 1, 1000);
+        Files.writeString(Path.of("/proc/" + pid + "/oom_score_adj"), Integer.toString(target));
+    }
+
+    private void writeAddress(String address) throws IOException {
+        Path tmp = bundle.resolve(".address");
+        Files.writeString(tmp, address, StandardCharsets.UTF_8);
+        Files.move(tmp, bundle.resolve("address"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    static boolean isAlive(Path socket) {
+        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            return ch.connect(UnixDomainSocketAddress.of(socket));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * The reply: a BootstrapResult when containerd 2.3+ sent BootstrapParams; otherwise the bare address, which
+     * containerd 1.6 requires and 2.0–2.2 read as version 2 over ttrpc. No newline.
+     */
+    static void reply(PrintStream out, BootstrapParams params, String address) throws IOException {
+        if (params != null) {
+            out.write(BootstrapResult.newBuilder().setVersion(2).setAddress(address).setProtocol("ttrpc")
+                    .build().toByteArray());
+        } else {
+            out.write(address.getBytes(StandardCharsets.UTF_8));
+        }
+        out.flush();
+    }
+}

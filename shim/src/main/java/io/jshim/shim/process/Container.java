@@ -1,0 +1,138 @@
+package io.jshim.shim.process;
+
+import io.jshim.cgroups.Cgroup;
+import io.jshim.proto.runc.Options;
+import io.jshim.shim.ShimException;
+import io.jshim.shim.runc.Runc;
+import io.jshim.stdio.StdioSpec;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * One container: its init, its execs, and what the shim needs to drive it. The exec table is a concurrent
+ * map (reserving an exec id is one atomic putIfAbsent); everything else is fixed at Create or volatile.
+ */
+public final class Container {
+    private final String id;
+    private final String namespace;
+    private final Path bundle;
+    private final Options options;
+    private final Runc runc;
+    private final boolean killAllOnInitExit;
+    private final InitProcess init;
+    private final Map<String, ExecProcess> execs = new ConcurrentHashMap<>();
+    private volatile Cgroup cgroup;
+    private volatile AutoCloseable oomWatch;
+    private volatile boolean rootfsMounted;
+
+    public Container(String id, String namespace, Path bundle, Options options, Runc runc,
+                     boolean killAllOnInitExit, StdioSpec stdio, boolean fromCheckpoint) {
+        this.id = id;
+        this.namespace = namespace;
+        this.bundle = bundle;
+        this.options = options;
+        this.runc = runc;
+        this.killAllOnInitExit = killAllOnInitExit;
+        this.init = new InitProcess(this, stdio,
+                fromCheckpoint ? ProcessStatus.CREATED_CHECKPOINT : ProcessStatus.CREATED);
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public String namespace() {
+        return namespace;
+    }
+
+    public Path bundle() {
+        return bundle;
+    }
+
+    public Options options() {
+        return options;
+    }
+
+    public Runc runc() {
+        return runc;
+    }
+
+    /** Whether the init's exit must take the rest of the container with it (no private PID namespace). */
+    public boolean killAllOnInitExit() {
+        return killAllOnInitExit;
+    }
+
+    public InitProcess init() {
+        return init;
+    }
+
+    /** Reserves {@code execId}; AlreadyExists when it is taken. */
+    public ExecProcess addExec(String execId, StdioSpec stdio, byte[] processJson) {
+        ExecProcess exec = new ExecProcess(this, execId, stdio, processJson);
+        if (execs.putIfAbsent(execId, exec) != null) {
+            throw ShimException.alreadyExists("id " + execId + ": already exists");
+        }
+        return exec;
+    }
+
+    public void removeExec(String execId) {
+        execs.remove(execId);
+    }
+
+    /** The process named by an exec id, the init for an empty one; NotFound otherwise. */
+    public Process process(String execId) {
+        if (execId == null || execId.isEmpty()) {
+            return init;
+        }
+        ExecProcess exec = execs.get(execId);
+        if (exec == null) {
+            throw ShimException.notFound("process does not exist " + execId);
+        }
+        return exec;
+    }
+
+    public Optional<ExecProcess> execWithPid(int pid) {
+        return execs.values().stream().filter(e -> e.pid() == pid).findFirst();
+    }
+
+    public List<ExecProcess> execs() {
+        return new ArrayList<>(execs.values());
+    }
+
+    public Cgroup cgroup() {
+        return cgroup;
+    }
+
+    public void setCgroup(Cgroup cgroup) {
+        this.cgroup = cgroup;
+    }
+
+    public AutoCloseable oomWatch() {
+        return oomWatch;
+    }
+
+    public void setOomWatch(AutoCloseable oomWatch) {
+        this.oomWatch = oomWatch;
+    }
+
+    public boolean rootfsMounted() {
+        return rootfsMounted;
+    }
+
+    public void setRootfsMounted(boolean mounted) {
+        this.rootfsMounted = mounted;
+    }
+
+    public Path rootfs() {
+        return bundle.resolve("rootfs");
+    }
+
+    @Override
+    public String toString() {
+        return "container " + id;
+    }
+}

@@ -1,0 +1,90 @@
+package io.jshim.shim.task;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import com.google.protobuf.util.JsonFormat;
+import io.jshim.proto.runc.Options;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+
+/** The files of a bundle the shim reads and writes (reference-shim.md §1.6). */
+public final class Bundle {
+    public static final String OPTIONS_JSON = "options.json";
+    public static final String RUNTIME = "runtime";
+    public static final String INIT_PID = "init.pid";
+
+    private Bundle() {}
+
+    /**
+     * Whether the init's exit must be followed by {@code runc kill --all}: true unless config.json gives the
+     * container a new PID namespace of its own (a pid entry with no path). Unreadable config → true, as the reference.
+     */
+    public static boolean killAllOnInitExit(Path bundle) {
+        try {
+            JsonObject spec = JsonParser.parseString(Files.readString(bundle.resolve("config.json"))).getAsJsonObject();
+            JsonObject linux = spec.getAsJsonObject("linux");
+            if (linux == null || !linux.has("namespaces")) {
+                return true;
+            }
+            for (JsonElement ns : linux.getAsJsonArray("namespaces")) {
+                JsonObject o = ns.getAsJsonObject();
+                if ("pid".equals(str(o, "type")) && str(o, "path").isEmpty()) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (IOException | RuntimeException e) {
+            return true;
+        }
+    }
+
+    /** The grouping annotations of config.json (for {@code start}). */
+    public static JsonObject annotations(Path bundle) {
+        try {
+            JsonObject spec = JsonParser.parseString(Files.readString(bundle.resolve("config.json"))).getAsJsonObject();
+            JsonObject a = spec.getAsJsonObject("annotations");
+            return a == null ? new JsonObject() : a;
+        } catch (IOException | RuntimeException e) {
+            return new JsonObject();
+        }
+    }
+
+    private static String str(JsonObject o, String key) {
+        JsonElement e = o.get(key);
+        return e == null || e.isJsonNull() ? "" : e.getAsString();
+    }
+
+    public static void writeOptions(Path bundle, Options options) throws IOException {
+        String json = JsonFormat.printer().preservingProtoFieldNames().omittingInsignificantWhitespace().print(options);
+        writePrivate(bundle.resolve(OPTIONS_JSON), json);
+        writePrivate(bundle.resolve(RUNTIME), options.getBinaryName());
+    }
+
+    public static Options readOptions(Path bundle) {
+        try {
+            Options.Builder b = Options.newBuilder();
+            JsonFormat.parser().ignoringUnknownFields().merge(Files.readString(bundle.resolve(OPTIONS_JSON)), b);
+            return b.build();
+        } catch (IOException e) {
+            return Options.getDefaultInstance();
+        }
+    }
+
+    public static int readPid(Path pidFile) throws IOException {
+        String text = Files.readString(pidFile, StandardCharsets.US_ASCII).trim();
+        try {
+            return Integer.parseInt(text);
+        } catch (NumberFormatException e) {
+            throw new IOException("bad pid file " + pidFile + ": '" + text + "'");
+        }
+    }
+
+    private static void writePrivate(Path file, String text) throws IOException {
+        Files.writeString(file, text, StandardCharsets.UTF_8);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+    }
+}

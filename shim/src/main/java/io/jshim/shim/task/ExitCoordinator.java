@@ -1,0 +1,392 @@
+package io.jshim.shim.task;
+
+import com.google.protobuf.Message;
+import io.jshim.events.Event;
+import io.jshim.proto.events.TaskExit;
+import io.jshim.reaper.Exit;
+import io.jshim.shim.process.Container;
+import io.jshim.shim.process.ExecProcess;
+import io.jshim.shim.process.ExitStatus;
+import io.jshim.shim.process.InitProcess;
+import io.jshim.shim.process.Process;
+import io.jshim.shim.runc.RuncException;
+import io.jshim.stdio.ProcessIO;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps the exit truth: matches every reaped exit to the process it ends and publishes the TaskExits in an
+ * order a container manager can trust (reference-shim.md §4.2, the rules of "handle pending execs as running"):
+ * <ol>
+ * <li>every started process gets exactly one TaskExit, a process whose start failed none;</li>
+ * <li>a process's start event is queued before its exit, even when it exits before Create/Start returns;</li>
+ * <li>a container's init exit is stashed until every exec that was started, or is being started, has had its
+ * TaskExit published;</li>
+ * <li>once the init has exited, exec starts are refused with FailedPrecondition;</li>
+ * <li>without a private PID namespace, the init's exit kills what is left of the container;</li>
+ * <li>an exit is reported only once the process's output is drained (bounded by {@link #DRAIN_LIMIT}).</li>
+ * </ol>
+ *
+ * <p>{@link #lock}, the lifecycle lock, guards the five tables below. It is held for map operations only:
+ * never across runc, a drain or a publish. The work after an exit (kill-all, drain, publish) runs on the
+ * container's own exit lane, so one container's slow drain never holds up another's exits.
+ */
+public final class ExitCoordinator {
+    private static final Logger log = LoggerFactory.getLogger(ExitCoordinator.class);
+    /** How long an exit waits for its output to drain; a grandchild still holding the pipe must not stall it forever. */
+    static final Duration DRAIN_LIMIT = Duration.ofSeconds(5);
+
+    private final Consumer<Message> publisher;
+    private final Executor workers;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    /** Processes whose start event is queued and whose exit has not been seen, by pid. Guarded by {@link #lock}. */
+    private final Map<Integer, List<Process>> running = new HashMap<>();
+    /** Execs counted from the moment their Start began until their TaskExit is queued. Guarded by {@link #lock}. */
+    private final Map<Container, Integer> runningExecs = new HashMap<>();
+    /** The init's exit, once reaped: refuses exec starts. Guarded by {@link #lock}. */
+    private final Map<Container, Exit> initExits = new HashMap<>();
+    /** Init exits waiting for the running-exec count to reach zero. Guarded by {@link #lock}. */
+    private final Map<Container, Exit> stashedInitExits = new HashMap<>();
+    /** Creates and Starts in flight, each collecting every exit seen meanwhile. Guarded by {@link #lock}. */
+    private final Set<StartWatch> watches = new HashSet<>();
+    /** Each container's exit lane. Guarded by {@link #lock}. */
+    private final Map<Container, SerialExecutor> lanes = new HashMap<>();
+
+    /**
+     * @param publisher appends to the shim's one ordered event queue
+     * @param workers runs the exit lanes (virtual threads: they wait on drains and runc)
+     */
+    public ExitCoordinator(Consumer<Message> publisher, Executor workers) {
+        this.publisher = publisher;
+        this.workers = workers;
+    }
+
+    /** An in-flight Create or Start: the exits seen while runc ran. Its fields are guarded by the coordinator's lock. */
+    public static final class StartWatch {
+        private final Container container;
+        private final List<Exit> seen = new ArrayList<>();
+
+        private StartWatch(Container container) {
+            this.container = container;
+        }
+
+        private Exit exitOf(int pid) {
+            for (Exit e : seen) {
+                if (e.pid() == pid) {
+                    return e;
+                }
+            }
+            return null;
+        }
+    }
+
+    // ---- the reaper's side -------------------------------------------------------------------------------
+
+    /** Every exit the reaper sees, in reaping order (called on the coordinator's subscription thread). */
+    public void onExit(Exit exit) {
+        List<Process> ended;
+        lock.lock();
+        try {
+            for (StartWatch w : watches) {
+                w.seen.add(exit);
+            }
+            ended = running.remove(exit.pid());
+            if (ended == null) {
+                return; // runc itself, a runc helper, or a process whose start is being handled by its watch
+            }
+            for (Process p : ended) {
+                if (p.isInit()) {
+                    initExits.put(p.container(), exit);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        for (Process p : ended) {
+            dispatch(p, exit);
+        }
+    }
+
+    private void dispatch(Process p, Exit exit) {
+        Executor lane = laneOf(p.container());
+        switch (p) {
+            case InitProcess init -> lane.execute(() -> handleInitExit(init, exit));
+            case ExecProcess exec -> lane.execute(() -> finishExec(exec, exit));
+        }
+    }
+
+    private Executor laneOf(Container c) {
+        lock.lock();
+        try {
+            return lanes.computeIfAbsent(c, k -> new SerialExecutor(workers));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---- Create and Start ---------------------------------------------------------------------------------
+
+    /** Before {@code runc create}: collect exits from now on. */
+    public StartWatch beginCreate(Container c) {
+        return watch(new StartWatch(c));
+    }
+
+    /** After the TaskCreate is queued: the init is running, or its early exit is handled now. */
+    public void initCreated(StartWatch w, InitProcess init) {
+        settleStarted(w, init);
+    }
+
+    public void createFailed(StartWatch w) {
+        unwatch(w);
+    }
+
+    /**
+     * Before {@code runc start}: the init leaves {@link #running} so that an exit during the call is held by the
+     * watch and handled only after the TaskStart is queued.
+     */
+    public StartWatch beginInitStart(InitProcess init) {
+        lock.lock();
+        try {
+            Container c = init.container();
+            if (initExits.containsKey(c)) {
+                throw io.jshim.shim.ShimException.unknown("cannot start a stopped process");
+            }
+            List<Process> at = running.get(init.pid());
+            if (at != null) {
+                at.remove(init);
+                if (at.isEmpty()) {
+                    running.remove(init.pid());
+                }
+            }
+            StartWatch w = new StartWatch(c);
+            watches.add(w);
+            return w;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** After the TaskStart is queued, or after runc start failed (the created init still exists or has exited). */
+    public void initStartSettled(StartWatch w, InitProcess init) {
+        settleStarted(w, init);
+    }
+
+    /** Before {@code runc exec}: refused once the init has exited; otherwise counted as running from now on. */
+    public StartWatch beginExecStart(Container c) {
+        lock.lock();
+        try {
+            if (initExits.containsKey(c)) {
+                throw io.jshim.shim.ShimException.failedPrecondition(
+                        "container " + c.id() + " init process is not running");
+            }
+            runningExecs.merge(c, 1, Integer::sum);
+            StartWatch w = new StartWatch(c);
+            watches.add(w);
+            return w;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** After the TaskExecStarted is queued. */
+    public void execStarted(StartWatch w, ExecProcess exec) {
+        settleStarted(w, exec);
+    }
+
+    /** The exec never started: no TaskExit for it, and it no longer holds back the init's exit. */
+    public void execStartFailed(StartWatch w) {
+        Exit releasedInit;
+        lock.lock();
+        try {
+            watches.remove(w);
+            releasedInit = execGone(w.container);
+        } finally {
+            lock.unlock();
+        }
+        if (releasedInit != null) {
+            Container c = w.container;
+            laneOf(c).execute(() -> finishInit(c.init(), releasedInit));
+        }
+    }
+
+    private StartWatch watch(StartWatch w) {
+        lock.lock();
+        try {
+            watches.add(w);
+            return w;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void unwatch(StartWatch w) {
+        lock.lock();
+        try {
+            watches.remove(w);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void settleStarted(StartWatch w, Process p) {
+        Exit early;
+        lock.lock();
+        try {
+            watches.remove(w);
+            early = w.exitOf(p.pid());
+            if (early == null) {
+                running.computeIfAbsent(p.pid(), k -> new ArrayList<>(1)).add(p);
+            } else if (p.isInit()) {
+                initExits.put(p.container(), early);
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (early != null) {
+            log.debug("[{} {}] exited (pid {}, status {}) before its start returned", p.container().id(),
+                    p.execId() == null ? "" : p.execId(), early.pid(), early.status());
+            dispatch(p, early);
+        }
+    }
+
+    /** One exec less; returns the stashed init exit to finish if that was the last. Caller holds {@link #lock}. */
+    private Exit execGone(Container c) {
+        int left = runningExecs.merge(c, -1, Integer::sum);
+        if (left > 0) {
+            return null;
+        }
+        runningExecs.remove(c);
+        return stashedInitExits.remove(c);
+    }
+
+    // ---- after an exit, on the container's lane -----------------------------------------------------------
+
+    private void handleInitExit(InitProcess init, Exit exit) {
+        Container c = init.container();
+        if (c.killAllOnInitExit()) {
+            // No private PID namespace: nothing else will end what is left of the container.
+            try {
+                c.runc().kill(c.id(), 9, true);
+            } catch (RuncException | IOException e) {
+                log.debug("[{}] kill --all after init exit: {}", c.id(), e.getMessage());
+            }
+        }
+        boolean now;
+        lock.lock();
+        try {
+            now = runningExecs.getOrDefault(c, 0) == 0;
+            if (!now) {
+                stashedInitExits.put(c, exit);
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (now) {
+            finishInit(init, exit);
+        } else {
+            log.debug("[{}] init exit stashed until the running execs have exited", c.id());
+        }
+    }
+
+    private void finishExec(ExecProcess exec, Exit exit) {
+        Container c = exec.container();
+        ExitStatus status = new ExitStatus(exit.status(), exit.at());
+        awaitDrained(exec);
+        exec.markExited(status);
+        publish(exec, exit);
+        Exit releasedInit;
+        lock.lock();
+        try {
+            releasedInit = execGone(c);
+        } finally {
+            lock.unlock();
+        }
+        if (releasedInit != null) {
+            finishInit(c.init(), releasedInit); // already on this container's lane
+        }
+    }
+
+    private void finishInit(InitProcess init, Exit exit) {
+        Container c = init.container();
+        ExitStatus status = new ExitStatus(exit.status(), exit.at());
+        awaitDrained(init);
+        try {
+            ExitFile.write(c.bundle(), status);
+        } catch (IOException e) {
+            log.warn("[{}] cannot record the init exit in the bundle: {}", c.id(), e.getMessage());
+        }
+        init.markExited(status);
+        publish(init, exit);
+    }
+
+    private void publish(Process p, Exit exit) {
+        Container c = p.container();
+        log.info("[{} {}] exited: pid {} status {}", c.id(), p.execId() == null ? "" : p.execId(), exit.pid(),
+                exit.status());
+        publisher.accept(TaskExit.newBuilder()
+                .setContainerId(c.id())
+                .setId(p.id())
+                .setPid(exit.pid())
+                .setExitStatus(exit.status())
+                .setExitedAt(Event.toTimestamp(exit.at()))
+                .build());
+    }
+
+    private static void awaitDrained(Process p) {
+        ProcessIO io = p.io();
+        if (io == null) {
+            return;
+        }
+        try {
+            io.drained().get(DRAIN_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            log.warn("[{} {}] output not drained within {}: reporting the exit anyway", p.container().id(),
+                    p.execId() == null ? "" : p.execId(), DRAIN_LIMIT);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException e) {
+            log.debug("output copy ended with {}", e.getCause().toString());
+        }
+    }
+
+    // ---- Delete -------------------------------------------------------------------------------------------
+
+    /** The container is deleted: drop what is kept for it. */
+    public void forget(Container c) {
+        lock.lock();
+        try {
+            initExits.remove(c);
+            runningExecs.remove(c);
+            stashedInitExits.remove(c);
+            lanes.remove(c);
+            running.values().forEach(list -> list.removeIf(p -> p.container() == c));
+            running.values().removeIf(List::isEmpty);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether the init has been reaped (its TaskExit may still be stashed). */
+    public boolean initExited(Container c) {
+        lock.lock();
+        try {
+            return initExits.containsKey(c);
+        } finally {
+            lock.unlock();
+        }
+    }
+}

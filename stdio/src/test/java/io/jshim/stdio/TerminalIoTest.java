@@ -1,0 +1,200 @@
+package io.jshim.stdio;
+
+import static io.jshim.stdio.Harness.await;
+import static io.jshim.stdio.Harness.awaitDrained;
+import static io.jshim.stdio.Harness.context;
+import static io.jshim.stdio.Harness.fifo;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jshim.reaper.Child;
+import io.jshim.reaper.SpawnSpec;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.channel.unix.FileDescriptor;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Terminals: the test plays runc, opening a pty and sending its master over the console socket
+ * with SCM_RIGHTS, then running the "container" on the slave.
+ */
+class TerminalIoTest {
+    private static final Duration T = Duration.ofSeconds(30);
+
+    @TempDir
+    Path dir;
+
+    /** A pty pair as runc makes it: {master, slave}. */
+    static int[] openPty() throws IOException {
+        int master = Native.open("/dev/ptmx", Native.O_RDWR | Native.O_NOCTTY, 0);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment arg = arena.allocate(ValueLayout.JAVA_INT);
+            arg.set(ValueLayout.JAVA_INT, 0, 0);
+            Native.ioctl(master, Native.TIOCSPTLCK, arg, "unlockpt");
+            Native.ioctl(master, Native.TIOCGPTN, arg, "ptsname");
+            int n = arg.get(ValueLayout.JAVA_INT, 0);
+            int slave = Native.open("/dev/pts/" + n, Native.O_RDWR | Native.O_NOCTTY, 0);
+            return new int[] {master, slave};
+        } catch (IOException | RuntimeException e) {
+            Native.close(master);
+            throw e;
+        }
+    }
+
+    /** runc's side of --console-socket: connect, send the master with SCM_RIGHTS, close our copy. */
+    static void sendMaster(Path socket, int master) throws Exception {
+        Channel ch = new Bootstrap()
+                .group(ConsoleLoop.shared())
+                .channel(EpollDomainSocketChannel.class)
+                .handler(new ChannelInboundHandlerAdapter())
+                .connect(new DomainSocketAddress(socket.toString())).sync().channel();
+        try {
+            ch.writeAndFlush(new FileDescriptor(master)).sync();
+        } finally {
+            ch.close().sync();
+            Native.close(master);
+        }
+    }
+
+    static Child runOnSlave(int slave, String... argv) throws IOException {
+        return Harness.REAPER.spawn(new SpawnSpec(List.of(argv), null, null, Map.of(0, slave, 1, slave, 2, slave),
+                false, false));
+    }
+
+    @Test
+    void consoleCopiesBothWaysResizesAndHangsUpOnCloseIo() throws Exception {
+        long ptmxBefore = Harness.ptmxCount();
+        var fdsBefore = Harness.openFds();
+        String in = fifo(dir, "in");
+        String out = fifo(dir, "out");
+        try (Harness.FifoReader reader = new Harness.FifoReader(out)) {
+            ProcessIO io = ProcessIO.prepare(new StdioSpec(in, out, "", true), context(dir));
+            try {
+                assertEquals(Map.of(), io.runcFds());
+                Path socket = io.consoleSocket().orElseThrow();
+                assertTrue(Files.exists(socket));
+                int[] pty = openPty();
+                int slave = pty[1];
+                sendMaster(socket, pty[0]);
+                Child child = runOnSlave(slave, "cat");
+                io.start(Duration.ofSeconds(5));
+                assertFalse(Files.exists(socket), "the console socket is removed once the master arrived");
+
+                // The slave side (the container's terminal) reaches the stdout fifo.
+                Native.writeFully(slave, "from-slave\n".getBytes(StandardCharsets.UTF_8));
+                assertTrue(reader.awaitText("from-slave\r\n", T).contains("from-slave\r\n"), reader.text());
+
+                // stdin fifo -> master -> cat on the slave -> master -> stdout fifo (plus the tty echo).
+                try (Fd writer = Harness.openStdinWriter(in)) {
+                    Harness.write(writer, "hello\n".getBytes(StandardCharsets.UTF_8), T);
+                    String text = reader.awaitText("hello\r\nhello\r\n", T);
+                    assertTrue(text.contains("hello\r\nhello\r\n"), text);
+
+                    io.resize(100, 40);
+                    assertArrayEquals(new int[] {40, 100}, Native.getWinsize(slave));
+                    Native.close(slave);
+
+                    // CloseIO + the client closing: stdin EOF releases the console, cat sees the hangup.
+                    io.closeStdin();
+                }
+                await(child, T);
+                awaitDrained(io, T);
+                io.resize(10, 10); // the console is gone: a no-op, as in the runc shim
+            } finally {
+                io.close();
+            }
+        }
+        assertEquals(ptmxBefore, Harness.ptmxCount());
+        Harness.assertFdsReturnTo(fdsBefore);
+    }
+
+    @Test
+    void outputBeforeExitIsDrainedWhenTheProcessExits() throws Exception {
+        String out = fifo(dir, "out");
+        try (Harness.FifoReader reader = new Harness.FifoReader(out);
+             ProcessIO io = ProcessIO.prepare(new StdioSpec("", out, "", true), context(dir))) {
+            int[] pty = openPty();
+            sendMaster(io.consoleSocket().orElseThrow(), pty[0]);
+            Child child = runOnSlave(pty[1], "sh", "-c", "head -c 200000 /dev/zero | tr '\\0' a; printf the-end");
+            Native.close(pty[1]);
+            io.start(Duration.ofSeconds(5));
+            await(child, T);
+            awaitDrained(io, T); // master read gives EIO once the slave is closed by everyone
+            String text = reader.awaitText("the-end", T);
+            assertTrue(text.endsWith("the-end"), text.substring(Math.max(0, text.length() - 50)));
+            assertEquals(200000 + "the-end".length(), text.length());
+        }
+    }
+
+    @Test
+    void noMasterWithinTheTimeoutIsAnErrorAndLeavesNothing() throws Exception {
+        var before = Harness.openFds();
+        ProcessIO io = ProcessIO.prepare(new StdioSpec("", "", "", true), context(dir));
+        Path socket = io.consoleSocket().orElseThrow();
+        IOException e = assertThrows(IOException.class, () -> io.start(Duration.ofMillis(200)));
+        assertTrue(e.getMessage().contains(socket.toString()), e.getMessage());
+        io.close();
+        assertFalse(Files.exists(socket));
+        Harness.assertFdsReturnTo(before);
+    }
+
+    @Test
+    void aMasterSentButNeverStartedIsClosed() throws Exception {
+        long ptmxBefore = Harness.ptmxCount();
+        ProcessIO io = ProcessIO.prepare(new StdioSpec("", "", "", true), context(dir));
+        int[] pty = openPty();
+        sendMaster(io.consoleSocket().orElseThrow(), pty[0]);
+        Native.close(pty[1]);
+        Thread.sleep(100);
+        io.close(); // e.g. runc create failed after sending the console
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (Harness.ptmxCount() != ptmxBefore && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertEquals(ptmxBefore, Harness.ptmxCount());
+    }
+
+    @Test
+    void withBinaryLoggingTheLoggerGetsTheConsoleOutput() throws Exception {
+        Path logger = dir.resolve("logger.sh");
+        Files.writeString(logger, """
+                #!/bin/sh
+                /bin/cat <&3 > "$2" &
+                exec 3<&-
+                printf x >&5
+                exec 5>&-
+                wait
+                """);
+        Files.setPosixFilePermissions(logger, PosixFilePermissions.fromString("rwx------"));
+        Path out = dir.resolve("console.log");
+        String uri = "binary://" + logger + "?out=" + out;
+        try (ProcessIO io = ProcessIO.prepare(new StdioSpec("", uri, "", true), context(dir))) {
+            int[] pty = openPty();
+            sendMaster(io.consoleSocket().orElseThrow(), pty[0]);
+            Child child = runOnSlave(pty[1], "sh", "-c", "echo on-the-console");
+            Native.close(pty[1]);
+            io.start(Duration.ofSeconds(5));
+            await(child, T);
+            awaitDrained(io, T);
+            BinaryIoTest.awaitFile(out, "on-the-console\r\n");
+        }
+    }
+}

@@ -1,0 +1,224 @@
+package io.jshim.test;
+
+import io.jshim.reaper.Child;
+import io.jshim.reaper.CommandResult;
+import io.jshim.reaper.Exit;
+import io.jshim.reaper.Monitor;
+import io.jshim.reaper.Posix;
+import io.jshim.reaper.Reaper;
+import io.jshim.reaper.SpawnSpec;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * A containerd of the test's own: its own root, state, sockets and config under one directory, started as a
+ * child of the test JVM and stopped by pid. Other containerd instances on the machine are never touched.
+ */
+public final class PrivateContainerd implements AutoCloseable {
+    private final Path dir;
+    private final Path socket;
+    private final Path logFile;
+    private final List<String> extraPath;
+    /** A namespace of this test JVM's own, so runc state never meets another run's. */
+    private final String namespace = "jshim-e2e-" + ProcessHandle.current().pid();
+    private Child process;
+
+    private PrivateContainerd(Path dir, List<String> extraPath) {
+        this.dir = dir;
+        this.socket = dir.resolve("c.sock");
+        this.logFile = dir.resolve("containerd.log");
+        this.extraPath = extraPath;
+    }
+
+    /** Starts containerd in {@code dir}; {@code pathDirs} go in front of PATH (where the shim binary is). */
+    public static PrivateContainerd start(Path dir, String... pathDirs) throws IOException, InterruptedException {
+        PrivateContainerd c = new PrivateContainerd(dir, Arrays.asList(pathDirs));
+        c.writeConfig();
+        c.launch();
+        return c;
+    }
+
+    private void writeConfig() throws IOException {
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("config.toml"), """
+                version = 2
+                root = "%s"
+                state = "%s"
+                disabled_plugins = ["io.containerd.grpc.v1.cri"]
+                [grpc]
+                  address = "%s"
+                [ttrpc]
+                  address = "%s.ttrpc"
+                [debug]
+                  level = "debug"
+                """.formatted(dir.resolve("root"), dir.resolve("state"), socket, socket));
+    }
+
+    /** (Re)starts the daemon with the same root, state and sockets. */
+    public void launch() throws IOException, InterruptedException {
+        String path = String.join(":", extraPath) + (extraPath.isEmpty() ? "" : ":") + System.getenv("PATH");
+        var env = new java.util.HashMap<>(System.getenv());
+        env.put("PATH", path);
+        int log = Posix.open(logFile.toString(), Posix.O_WRONLY | Posix.O_CREAT | Posix.O_APPEND | Posix.O_CLOEXEC, 0644);
+        try {
+            process = Reaper.get().spawn(SpawnSpec.of("containerd", "--config", dir.resolve("config.toml").toString())
+                    .withEnv(env).withFd(1, log).withFd(2, log).withNewSession());
+        } finally {
+            Posix.close(log);
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            if (Files.exists(socket) && Files.exists(Path.of(socket + ".ttrpc")) && ctrQuietly("version")) {
+                return;
+            }
+            if (process.onExit().isDone()) {
+                throw new IOException("containerd exited at start: " + log());
+            }
+            Thread.sleep(50);
+        }
+        throw new IOException("containerd did not come up in 30 s: " + log());
+    }
+
+    private boolean ctrQuietly(String... args) {
+        try {
+            return ctr(args).status() == 0;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    /** Stops containerd (SIGTERM, then SIGKILL) and waits for it; shims it started keep running. */
+    public void stop() throws InterruptedException {
+        if (process == null || process.onExit().isDone()) {
+            return;
+        }
+        try {
+            Posix.kill(process.pid(), 15);
+            process.onExit().get(10, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            try {
+                Posix.kill(process.pid(), 9);
+            } catch (IOException ignored) {
+                // gone
+            }
+        } catch (Exception ignored) {
+            // gone already
+        }
+    }
+
+    public CommandResult ctr(String... args) throws IOException, InterruptedException, TimeoutException {
+        return ctr(Duration.ofSeconds(60), null, args);
+    }
+
+    public CommandResult ctr(Duration timeout, byte[] stdin, String... args)
+            throws IOException, InterruptedException, TimeoutException {
+        List<String> argv = ctrCommand();
+        argv.addAll(List.of(args));
+        return new Monitor(Reaper.get()).run(SpawnSpec.of(argv.toArray(String[]::new)), stdin, timeout);
+    }
+
+    /** ctr that must succeed; its stdout. */
+    public String ctrOk(String... args) throws Exception {
+        CommandResult r = ctr(args);
+        if (r.status() != 0) {
+            throw new AssertionError("ctr " + String.join(" ", args) + " failed (" + r.status() + "): "
+                    + r.stderrText() + r.stdoutText());
+        }
+        return r.stdoutText();
+    }
+
+    /** Starts a long-running ctr (e.g. {@code ctr events}) writing its stdout to {@code out}. */
+    public Child ctrBackground(Path out, String... args) throws IOException {
+        List<String> argv = ctrCommand();
+        argv.addAll(List.of(args));
+        int fd = Posix.open(out.toString(), Posix.O_WRONLY | Posix.O_CREAT | Posix.O_TRUNC | Posix.O_CLOEXEC, 0644);
+        try {
+            return Reaper.get().spawn(SpawnSpec.of(argv.toArray(String[]::new)).withFd(1, fd).withFd(2, fd));
+        } finally {
+            Posix.close(fd);
+        }
+    }
+
+    /** {@code ctr} aimed at this containerd and this run's namespace. */
+    public List<String> ctrCommand() {
+        return new ArrayList<>(List.of("ctr", "--address", socket.toString(), "--namespace", namespace));
+    }
+
+    public String namespace() {
+        return namespace;
+    }
+
+    public Path socket() {
+        return socket;
+    }
+
+    public Path ttrpcSocket() {
+        return Path.of(socket + ".ttrpc");
+    }
+
+    public Path root() {
+        return dir.resolve("root");
+    }
+
+    public Path state() {
+        return dir.resolve("state");
+    }
+
+    public Optional<Integer> pid() {
+        return process == null || process.onExit().isDone() ? Optional.empty() : Optional.of(process.pid());
+    }
+
+    public String log() {
+        try {
+            return Files.readString(logFile);
+        } catch (IOException e) {
+            return "(no log)";
+        }
+    }
+
+    /**
+     * Stops containerd, then ends what a failed test may have left: shims this containerd started (found by its
+     * unique address on their command line) and runc containers in this run's namespace.
+     */
+    @Override
+    public void close() throws InterruptedException {
+        stop();
+        String marker = "-address\0" + socket + "\0";
+        try (var procs = Files.list(Path.of("/proc"))) {
+            for (Path p : procs.filter(d -> d.getFileName().toString().matches("\\d+")).toList()) {
+                try {
+                    if (Files.readString(p.resolve("cmdline")).contains(marker)) {
+                        Posix.kill(Integer.parseInt(p.getFileName().toString()), 9);
+                    }
+                } catch (IOException | RuntimeException gone) {
+                    // exited meanwhile
+                }
+            }
+        } catch (IOException ignored) {
+            // no /proc: nothing to do
+        }
+        Path runcRoot = Path.of("/run/containerd/runc", namespace);
+        try (var states = Files.list(runcRoot)) {
+            for (Path c : states.toList()) {
+                new Monitor(Reaper.get()).run(SpawnSpec.of("runc", "--root", runcRoot.toString(), "delete", "--force",
+                        c.getFileName().toString()), null, Duration.ofSeconds(30));
+            }
+            Files.deleteIfExists(runcRoot);
+        } catch (Exception ignored) {
+            // nothing left
+        }
+    }
+
+    /** Exit of a background child, for tests that wait on one. */
+    public static Exit await(Child child, Duration timeout) throws Exception {
+        return child.onExit().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+}

@@ -1,0 +1,43 @@
+package io.jshim.ttrpc;
+
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutor;
+
+/**
+ * Epoll event loop groups. The shim needs very little I/O, so one thread serves the ttrpc
+ * server and every client: {@link #shared()}.
+ */
+public final class EventLoops {
+    private EventLoops() {
+    }
+
+    private static final class Shared {
+        static final EventLoopGroup GROUP = newGroup("jshim-io");
+    }
+
+    /**
+     * The process-wide one-thread epoll group, created on first use and never shut down. Its
+     * thread is a daemon: it does not keep the JVM alive by itself.
+     */
+    public static EventLoopGroup shared() {
+        return Shared.GROUP;
+    }
+
+    /** True on one of {@code group}'s threads, where waiting for its futures would deadlock. */
+    public static boolean inEventLoop(EventLoopGroup group) {
+        for (EventExecutor executor : group) {
+            if (executor.inEventLoop()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A new one-thread epoll group with a daemon thread; the caller shuts it down. */
+    public static EventLoopGroup newGroup(String threadName) {
+        return new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory(threadName, true), EpollIoHandler.newFactory());
+    }
+}

@@ -1,0 +1,63 @@
+package io.jshim.ttrpc;
+
+import java.io.IOException;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * fcntl(2) through the FFM API, for the one thing Netty cannot do: make an inherited listening
+ * fd non-blocking before epoll drives it (a blocking accept would stall the I/O thread).
+ * Loaded only when a socket is adopted.
+ */
+final class Fcntl {
+    private static final int F_GETFL = 3;
+    private static final int F_SETFL = 4;
+    static final int O_NONBLOCK = 0x800;
+
+    /** int fcntl(int fd, int cmd, ...) called with one variadic int (ignored by F_GETFL). */
+    private static final MethodHandle FCNTL;
+
+    static {
+        Linker linker = Linker.nativeLinker();
+        FCNTL = linker.downcallHandle(linker.defaultLookup().find("fcntl").orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT),
+                Linker.Option.firstVariadicArg(2));
+    }
+
+    private Fcntl() {
+    }
+
+    static int getFlags(int fd) throws IOException {
+        int flags;
+        try {
+            flags = (int) FCNTL.invokeExact(fd, F_GETFL, 0);
+        } catch (Throwable t) {
+            throw new IOException("fcntl(" + fd + ", F_GETFL)", t);
+        }
+        if (flags < 0) {
+            throw new IOException("fcntl(" + fd + ", F_GETFL) failed: not an open fd?");
+        }
+        return flags;
+    }
+
+    static void setFlags(int fd, int flags) throws IOException {
+        int rc;
+        try {
+            rc = (int) FCNTL.invokeExact(fd, F_SETFL, flags);
+        } catch (Throwable t) {
+            throw new IOException("fcntl(" + fd + ", F_SETFL)", t);
+        }
+        if (rc < 0) {
+            throw new IOException("fcntl(" + fd + ", F_SETFL) failed");
+        }
+    }
+
+    static void setNonBlocking(int fd) throws IOException {
+        int flags = getFlags(fd);
+        if ((flags & O_NONBLOCK) == 0) {
+            setFlags(fd, flags | O_NONBLOCK);
+        }
+    }
+}

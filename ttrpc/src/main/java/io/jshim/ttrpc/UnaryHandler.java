@@ -1,0 +1,14 @@
+package io.jshim.ttrpc;
+
+import com.google.protobuf.ByteString;
+
+/**
+ * Serves one unary method on raw bytes. Runs on its own virtual thread, so it may block.
+ * Throw {@link TtrpcException} to answer with a status; any other exception becomes UNKNOWN
+ * with its message. Returning null is answered with UNKNOWN "ttrpc: marshal called with nil",
+ * as Go does.
+ */
+@FunctionalInterface
+public interface UnaryHandler {
+    ByteString handle(CallContext ctx, ByteString payload) throws TtrpcException;
+}
