@@ -39,8 +39,10 @@ rt=(--runtime io.containerd.jshim.v2 --rootfs --env PATH=/bin)
 rootfs="$dir/rootfs"
 echo
 echo "== ctr run --rm: a container that prints and exits 3"
-time ctr run --rm "${rt[@]}" "$rootfs" hello sh -c 'echo "hello from a jshim container on $(uname -r)"; exit 3'
-echo "exit code: $?"
+start=$(date +%s%N)
+ctr run --rm "${rt[@]}" "$rootfs" hello sh -c 'echo "hello from a jshim container on $(uname -r)"; exit 3'
+code=$?
+echo "exit code: $code ($(( ($(date +%s%N) - start) / 1000000 )) ms, cold: no jshim was running)"
 
 echo
 echo "== a long-running container, an exec into it, ps, kill"
@@ -48,10 +50,14 @@ ctr run -d "${rt[@]}" "$rootfs" demo sleep 300 >/dev/null && echo "started demo"
 ctr task exec --exec-id e1 demo sh -c 'echo "exec sees: $(ps | wc -l) lines of ps"; exit 6'
 echo "exec exit code: $?"
 ctr task ps demo
-pgrep -f "containerd-shim-jshim-v2.*-id demo" >/dev/null && echo "shim: $(pgrep -f 'containerd-shim-jshim-v2.*-id demo' | head -1) (a JVM)"
+bundle="$dir/state/io.containerd.runtime.v2.task/default/demo"
+shim_pid=$(cat "$bundle/shim.pid")
+echo "shim: pid $shim_pid, $(awk '/VmRSS/ {print $2 / 1024 " MB RSS"}' "/proc/$shim_pid/status"), $(ls "/proc/$shim_pid/task" | wc -l) threads, socket $(cat "$bundle/address")"
 ctr task kill -s KILL demo
-ctr task wait demo 2>/dev/null; echo "init exit code: $?"
-ctr task rm demo >/dev/null && ctr container rm demo && echo "removed demo"
+# ctr 1.6 has no "task wait": wait for STOPPED, then "task rm" reports the exit code
+for _ in $(seq 100); do ctr task ls | grep -q "^demo .*STOPPED" && break; sleep 0.1; done
+ctr task rm demo 2>&1 | sed 's/^/task rm: /'
+ctr container rm demo && echo "removed demo"
 sleep 0.5
 
 echo

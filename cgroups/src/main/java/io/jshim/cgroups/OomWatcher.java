@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -55,6 +56,14 @@ public final class OomWatcher implements AutoCloseable {
 
     /** A watch; {@link #close()} stops it and frees its file descriptors before returning. */
     public interface Handle extends AutoCloseable {
+        /**
+         * Reports, before returning, every OOM kill the kernel has counted so far and the watcher
+         * has not yet reported. A caller about to publish an exit calls this so that the TaskOOM
+         * of a kill goes out ahead of the TaskExit it caused, whichever the kernel told first.
+         * Waits at most {@code limit} for the watcher thread.
+         */
+        void sync(Duration limit);
+
         @Override
         void close();
     }
@@ -306,6 +315,42 @@ public final class OomWatcher implements AutoCloseable {
         }
     }
 
+    /** Runs {@code work} for a live watch on the watcher thread (which owns its state) and waits for it. */
+    private void onWatcherThread(Watch w, Runnable work, Duration limit) {
+        if (w.released.get()) {
+            return;
+        }
+        if (Thread.currentThread() == thread) {
+            work.run();
+            return;
+        }
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        synchronized (lifecycle) {
+            if (terminated || closing) {
+                return;
+            }
+            tasks.add(() -> {
+                try {
+                    if (!w.released.get()) {
+                        work.run();
+                    }
+                } finally {
+                    done.complete(null);
+                }
+            });
+            wakeLocked();
+        }
+        try {
+            done.get(limit.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            LOG.warn("OOM watcher did not answer within {} for {}", limit, w.describe());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            LOG.warn("OOM re-read failed for {}", w.describe(), e.getCause());
+        }
+    }
+
     // ---- native helpers ----
 
     private void epollAdd(int fd, long id) throws IOException {
@@ -397,6 +442,11 @@ public final class OomWatcher implements AutoCloseable {
                 return true;
             }
             return false;
+        }
+
+        @Override
+        public void sync(Duration limit) {
+            owner.onWatcherThread(this, () -> evaluate(false), limit);
         }
 
         @Override

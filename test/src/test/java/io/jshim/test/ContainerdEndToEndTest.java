@@ -24,7 +24,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** jshim started by a real containerd 1.6 through ctr, exactly as users run it (issue 6). */
 class ContainerdEndToEndTest {
-    static final String RUNTIME = "io.containerd.jshim.v2";
     @TempDir
     static Path dir;
     static PrivateContainerd containerd;
@@ -50,38 +49,11 @@ class ContainerdEndToEndTest {
     }
 
     static String[] run(String id, String... rest) {
-        // ctr run [flags] <rootfs dir> <id> [command]: --rootfs says the first argument is a directory
-        List<String> a = new ArrayList<>(List.of("run", "--runtime", RUNTIME, "--rootfs", "--env", "PATH=/bin"));
-        int split = 0;
-        while (split < rest.length && rest[split].startsWith("-")) {
-            a.add(rest[split++]);
-        }
-        a.add(rootfs.toString());
-        a.add(id);
-        a.addAll(List.of(rest).subList(split, rest.length));
-        return a.toArray(String[]::new);
+        return CtrTasks.run(rootfs, id, rest);
     }
 
-    /**
-     * Waits until containerd reports the task stopped, deletes it, and returns its exit status (ctr 1.6 has no
-     * {@code task wait}; {@code task delete} warns "exit with non-zero exit code N").
-     */
     static int awaitStoppedAndDelete(String id) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (System.nanoTime() < deadline) {
-            String ls = containerd.ctrOk("task", "ls");
-            if (ls.lines().anyMatch(l -> l.startsWith(id + " ") && l.contains("STOPPED"))) {
-                CommandResult r = containerd.ctr("task", "delete", id);
-                if (r.status() != 0) {
-                    throw new AssertionError("ctr task delete " + id + ": " + r.stderrText());
-                }
-                java.util.regex.Matcher m = java.util.regex.Pattern.compile("exit code (\\d+)")
-                        .matcher(r.stdoutText() + r.stderrText());
-                return m.find() ? Integer.parseInt(m.group(1)) : 0;
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError(id + " did not stop: " + containerd.ctrOk("task", "ls"));
+        return CtrTasks.awaitStoppedAndDelete(containerd, id);
     }
 
     @Test

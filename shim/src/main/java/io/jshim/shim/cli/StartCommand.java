@@ -1,11 +1,14 @@
 package io.jshim.shim.cli;
 
+import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.jshim.cgroups.Cgroup;
 import io.jshim.proto.bootstrap.BootstrapParams;
 import io.jshim.proto.bootstrap.BootstrapResult;
 import io.jshim.reaper.Child;
 import io.jshim.reaper.Reaper;
 import io.jshim.reaper.SpawnSpec;
+import io.jshim.shim.runc.RuncOptionsParser;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.StandardProtocolFamily;
@@ -105,6 +108,8 @@ final class StartCommand {
         UnixListener.close(listener);
         try {
             adjustOomScore(daemon.pid());
+            placeInShimCgroup(daemon.pid(), params);
+            writeBundleFile("shim.pid", Integer.toString(daemon.pid())); // as the reference: who serves this bundle
             writeAddress(address);
         } catch (IOException | RuntimeException e) {
             try {
@@ -139,6 +144,25 @@ final class StartCommand {
         return Reaper.get().spawn(spec);
     }
 
+    /**
+     * {@code Options.shim_cgroup}: containerd 1.6–2.2 send the runtime options as an Any on stdin; like the
+     * reference, the daemon is moved into that cgroup (v1 path in every hierarchy, or v2 under /sys/fs/cgroup).
+     */
+    private void placeInShimCgroup(int pid, BootstrapParams params) throws IOException {
+        if (params != null || stdin.length == 0) {
+            return;
+        }
+        String shimCgroup;
+        try {
+            shimCgroup = RuncOptionsParser.parse(Any.parseFrom(stdin)).getShimCgroup();
+        } catch (InvalidProtocolBufferException | RuntimeException notOptions) {
+            return; // no runc options on stdin: nothing asks for a shim cgroup
+        }
+        if (!shimCgroup.isEmpty()) {
+            Cgroup.movePidTo(pid, shimCgroup);
+        }
+    }
+
     /** Like the reference: the daemon's oom_score_adj is containerd's (inherited by us) + 1, capped at 1000. */
     static void adjustOomScore(int pid) throws IOException {
         int own = Integer.parseInt(Files.readString(Path.of("/proc/self/oom_score_adj")).trim());
@@ -147,9 +171,14 @@ final class StartCommand {
     }
 
     private void writeAddress(String address) throws IOException {
-        Path tmp = bundle.resolve(".address");
-        Files.writeString(tmp, address, StandardCharsets.UTF_8);
-        Files.move(tmp, bundle.resolve("address"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        writeBundleFile("address", address);
+    }
+
+    /** Written whole or not at all: containerd may read it at any moment after a restart. */
+    private void writeBundleFile(String name, String content) throws IOException {
+        Path tmp = bundle.resolve("." + name);
+        Files.writeString(tmp, content, StandardCharsets.UTF_8);
+        Files.move(tmp, bundle.resolve(name), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
     static boolean isAlive(Path socket) {

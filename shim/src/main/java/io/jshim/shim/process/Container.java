@@ -1,6 +1,7 @@
 package io.jshim.shim.process;
 
 import io.jshim.cgroups.Cgroup;
+import io.jshim.cgroups.OomWatcher;
 import io.jshim.proto.runc.Options;
 import io.jshim.shim.ShimException;
 import io.jshim.shim.runc.Runc;
@@ -17,6 +18,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * map (reserving an exec id is one atomic putIfAbsent); everything else is fixed at Create or volatile.
  */
 public final class Container {
+    /** How long an exit waits for the OOM watcher's re-read; it answers in microseconds unless stuck. */
+    private static final java.time.Duration OOM_SYNC_LIMIT = java.time.Duration.ofMillis(500);
+
     private final String id;
     private final String namespace;
     private final Path bundle;
@@ -26,7 +30,7 @@ public final class Container {
     private final InitProcess init;
     private final Map<String, ExecProcess> execs = new ConcurrentHashMap<>();
     private volatile Cgroup cgroup;
-    private volatile AutoCloseable oomWatch;
+    private volatile OomWatcher.Handle oomWatch;
     private volatile boolean rootfsMounted;
 
     public Container(String id, String namespace, Path bundle, Options options, Runc runc,
@@ -111,12 +115,23 @@ public final class Container {
         this.cgroup = cgroup;
     }
 
-    public AutoCloseable oomWatch() {
+    public OomWatcher.Handle oomWatch() {
         return oomWatch;
     }
 
-    public void setOomWatch(AutoCloseable oomWatch) {
+    public void setOomWatch(OomWatcher.Handle oomWatch) {
         this.oomWatch = oomWatch;
+    }
+
+    /**
+     * Publishes now any OOM kill the kernel has counted in this container's cgroup and the watcher has not yet
+     * reported, so that a TaskOOM precedes the TaskExit the kill caused.
+     */
+    public void reportPendingOomKills() {
+        OomWatcher.Handle watch = oomWatch;
+        if (watch != null) {
+            watch.sync(OOM_SYNC_LIMIT);
+        }
     }
 
     public boolean rootfsMounted() {

@@ -335,6 +335,7 @@ public final class ExitCoordinator {
 
     private void publish(Process p, Exit exit) {
         Container c = p.container();
+        c.reportPendingOomKills(); // the TaskOOM of a kill goes out ahead of the TaskExit it caused
         log.info("[{} {}] exited: pid {} status {}", c.id(), p.execId() == null ? "" : p.execId(), exit.pid(),
                 exit.status());
         publisher.accept(TaskExit.newBuilder()
