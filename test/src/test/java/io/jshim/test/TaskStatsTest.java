@@ -4,7 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.protobuf.Any;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Empty;
 import io.jshim.proto.cgroups.v1.Metrics;
+import io.jshim.proto.task.UpdateTaskRequest;
 import io.jshim.proto.task.StatsRequest;
 import io.jshim.proto.task.StatsResponse;
 import io.jshim.shim.cli.LogSetup;
@@ -71,6 +75,12 @@ class TaskStatsTest {
         } finally {
             tasks.kill(id, "", 9, false);
             tasks.await(id, "");
+            // Update goes to runc only in created, running or paused state; like the reference, an Unknown here
+            TtrpcException stopped = assertThrows(TtrpcException.class, () -> shim.call("Update",
+                    UpdateTaskRequest.newBuilder().setId(id).setResources(Any.newBuilder().setTypeUrl("x")
+                            .setValue(ByteString.copyFromUtf8("{}"))).build(), Empty.parser()));
+            assertEquals(Code.UNKNOWN, stopped.code(), stopped.getMessage());
+            assertTrue(stopped.getMessage().contains("cannot update a stopped process"), stopped.getMessage());
             tasks.delete(id, "");
         }
         TtrpcException e = assertThrows(TtrpcException.class, () -> stats(id));
