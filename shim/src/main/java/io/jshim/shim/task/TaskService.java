@@ -348,8 +348,10 @@ public final class TaskService implements AutoCloseable {
             try {
                 c.runc().exec(c.id(), new Runc.ExecArgs(specFile, pidFile, io.consoleSocket(), io.runcFds()));
             } catch (RuncException e) {
-                if (exits.initExited(c)) {
-                    // The init died while runc was entering the container: the same answer as a refusal up front.
+                if (exits.initExited(c) || hasDied(c.init().pid())) {
+                    // The init died while runc was entering the container (runc then fails in setns, often with
+                    // "broken pipe"): the same answer as a refusal up front, even before the reaper's notice of
+                    // that death has reached the exit coordinator.
                     throw ShimException.failedPrecondition("container " + c.id() + " init process is not running");
                 }
                 throw ShimException.unknown("OCI runtime exec failed: " + e.getMessage());
@@ -379,6 +381,20 @@ public final class TaskService implements AutoCloseable {
         exits.execStarted(watch, exec);
         log.info("[{} {}] exec started: pid {}", c.id(), exec.id(), exec.pid());
         return exec.pid();
+    }
+
+    /** Whether the kernel says {@code pid} is dead: gone, or a zombie not yet reaped. */
+    private static boolean hasDied(int pid) {
+        if (pid <= 0) {
+            return false;
+        }
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            char state = stat.charAt(stat.lastIndexOf(')') + 2); // the comm field may hold spaces and ')'
+            return state == 'Z' || state == 'X' || state == 'x';
+        } catch (IOException | IndexOutOfBoundsException e) {
+            return true; // no /proc entry: already reaped
+        }
     }
 
     // ---- Delete -------------------------------------------------------------------------------------------
