@@ -47,8 +47,9 @@ uninstall:
 run: check-jdk deps install
 	@./scripts/run-demo.sh
 
-bench:
-	@echo "make bench: not yet (issue 9)"
+# Benchmarks, not tests: jshim against containerd-shim-runc-v2, printed as a table and test/target/bench/bench.png.
+bench: check-jdk deps build
+	@./scripts/bench.sh
 
 clean:
 	$(MVN) clean

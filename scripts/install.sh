@@ -13,20 +13,56 @@ rm -f "$libdir"/lib/*.jar
 cp "$here"/shim/target/jshim-shim-*.jar "$libdir/lib/"
 cp "$here"/shim/target/lib/*.jar "$libdir/lib/"
 
-# The JVM flags every shim runs with: small heap and stacks, one compiler thread, no perf data.
+# The JVM flags every shim runs with, chosen for footprint (README, "Cost and grouping"): serial GC and a small
+# heap that gives memory back, compact object headers, small stacks, the C1 compiler alone on one thread, no perf
+# data, Netty without its pooled arenas, malloc trimmed every 5 s, and no JVM logging at all (start's
+# stdout+stderr is its answer). ArchiveRelocationMode=0 maps the AOT cache at the address it was made for, so its
+# pages stay clean file pages shared by every jshim JVM instead of ~13 MB of private relocated copies each
+# (the price: that region is not randomised by ASLR; the JVM falls back to relocating if the address is taken).
 cat > "$libdir/jvm.options" <<OPTS
 -XX:+UseSerialGC
--Xms8m
+-Xms4m
 -Xmx64m
+-XX:MinHeapFreeRatio=10
+-XX:MaxHeapFreeRatio=30
+-XX:+UseCompactObjectHeaders
 -Xss256k
 -XX:TieredStopAtLevel=1
 -XX:ReservedCodeCacheSize=16m
 -XX:MaxMetaspaceSize=64m
 -XX:-UsePerfData
 -XX:CICompilerCount=1
+-Dio.netty.allocator.type=unpooled
+-XX:TrimNativeHeapInterval=5000
+-XX:+UnlockDiagnosticVMOptions
+-XX:ArchiveRelocationMode=0
+-Xlog:disable
 --enable-native-access=ALL-UNNAMED
 OPTS
 
+# The AOT cache (JEP 483/514/515): a training run walks start, the daemon and delete (io.jshim.shim.cli.Training),
+# then the cache is created from what it loaded. It is valid only for this JDK, these jars and these flags, so it
+# is made again at every install (which copies the jars afresh); a JVM that cannot use it runs without it.
+build_aot() {
+    local opts conf train
+    opts=$(cat "$libdir/jvm.options")
+    conf="$libdir/jshim.aotconf"
+    train=$(mktemp -d /tmp/jshim-training.XXXXXX)
+    rm -f "$libdir/jshim.aot"
+    # shellcheck disable=SC2086
+    if "$java" $opts -XX:AOTMode=record -XX:AOTConfiguration="$conf" -cp "$libdir/lib/*" \
+            io.jshim.shim.cli.Training "$train/t" </dev/null >"$libdir/aot-training.log" 2>&1 3>&- \
+        && "$java" $opts -XX:AOTMode=create -XX:AOTConfiguration="$conf" -XX:AOTCache="$libdir/jshim.aot" \
+            -cp "$libdir/lib/*" </dev/null >>"$libdir/aot-training.log" 2>&1; then
+        rm -f "$conf"
+    else
+        echo "install: no AOT cache (training failed, see $libdir/aot-training.log); the shim runs without it"
+        rm -f "$conf" "$libdir/jshim.aot"
+    fi
+    rm -rf "$train"
+}
+if [ "${JSHIM_AOT:-1}" = 1 ]; then build_aot; fi
+
 sed -e "s#@JAVA@#$java#g" -e "s#@LIBDIR@#$libdir#g" "$here/scripts/launcher.sh" > "$bindir/containerd-shim-jshim-v2"
 chmod 755 "$bindir/containerd-shim-jshim-v2"
-echo "installed $bindir/containerd-shim-jshim-v2 (jars in $libdir)"
+echo "installed $bindir/containerd-shim-jshim-v2 (jars in $libdir$( [ -f "$libdir/jshim.aot" ] && echo ", AOT cache $(du -m "$libdir/jshim.aot" | cut -f1) MB"))"

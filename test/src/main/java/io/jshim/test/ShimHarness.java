@@ -39,6 +39,8 @@ public final class ShimHarness implements AutoCloseable {
     private final TtrpcServer server;
     private final TtrpcClient client;
     public final CountDownLatch shutdownRequested = new CountDownLatch(1);
+    /** How many Shutdown calls found no container and asked the shim to exit. */
+    public final java.util.concurrent.atomic.AtomicInteger shutdowns = new java.util.concurrent.atomic.AtomicInteger();
 
     public ShimHarness(Path dir) throws IOException {
         this.dir = dir;
@@ -50,11 +52,24 @@ public final class ShimHarness implements AutoCloseable {
             }
         });
         tasks = new TaskService(NAMESPACE, Reaper.get(), queue::publish, new OomWatcher(), dir.resolve("sockets"),
-                shutdownRequested::countDown);
+                () -> {
+                    shutdowns.incrementAndGet();
+                    shutdownRequested.countDown();
+                });
         Path socket = dir.resolve("shim.sock");
         server = TtrpcTaskFace.register(TtrpcServer.builder().eventLoopGroup(EventLoops.shared()), tasks).build()
                 .bind(socket);
         client = TtrpcClient.connect(socket, EventLoops.shared(), Duration.ofSeconds(5));
+    }
+
+    /** The socket the Task service is served on. */
+    public Path socket() {
+        return dir.resolve("shim.sock");
+    }
+
+    /** The ttrpc server (connection and call counts). */
+    public TtrpcServer server() {
+        return server;
     }
 
     public TaskService tasks() {

@@ -25,12 +25,23 @@ import java.util.List;
 
 /** Typed Task calls over the harness's ttrpc client, with the runc root private to the test. */
 public final class TaskClient {
-    private final ShimHarness shim;
+    /** One unary Task call; the harness's client, or a client of a real shim daemon. */
+    public interface Caller {
+        <R extends com.google.protobuf.Message> R call(String method, com.google.protobuf.Message request,
+                com.google.protobuf.Parser<R> parser) throws TtrpcException;
+    }
+
+    private final Caller shim;
     private final Path runcRoot;
 
     public TaskClient(ShimHarness shim) {
-        this.shim = shim;
-        this.runcRoot = shim.dir().resolve("runc");
+        this(shim::call, shim.dir().resolve("runc"));
+    }
+
+    /** Calls through {@code caller}, with containers under the runc root {@code runcRoot}. */
+    public TaskClient(Caller caller, Path runcRoot) {
+        this.shim = caller;
+        this.runcRoot = runcRoot;
     }
 
     public Any options() {

@@ -20,6 +20,7 @@ import java.util.List;
  * event loop.
  */
 public final class FrameDecoder extends ByteToMessageDecoder {
+    private final BodyBudget budget;
     // Header of the frame being read; valid while haveHeader or discardRemaining > 0.
     private boolean haveHeader;
     private long length;
@@ -28,6 +29,28 @@ public final class FrameDecoder extends ByteToMessageDecoder {
     private int flags;
     /** Bytes of an oversized body still to skip; 0 when not discarding. */
     private long discardRemaining;
+    /**
+     * The body being read, filled as bytes arrive: a body is never accumulated in the channel's
+     * (pooled, direct) cumulation buffer and then copied, so a 4 MiB body costs 4 MiB of heap
+     * once, not 4 MiB of direct memory the pool keeps afterwards plus the copy. Allocated only
+     * once the first body byte is here and, for a large body, once the budget grants it, so a
+     * header alone costs nothing.
+     */
+    private byte[] body;
+    private int filled;
+    /** Bytes of the budget this connection holds (0 or the current large body's length). */
+    private long reserved;
+    /** Waiting for budget: reading is off until it is granted. */
+    private boolean waiting;
+
+    /** A decoder with no limit on bodies held (for clients). */
+    public FrameDecoder() {
+        this(BodyBudget.unlimited());
+    }
+
+    FrameDecoder(BodyBudget budget) {
+        this.budget = budget;
+    }
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
@@ -56,13 +79,64 @@ public final class FrameDecoder extends ByteToMessageDecoder {
             }
             haveHeader = true;
         }
-        if (in.readableBytes() < length) {
+        if (body == null) {
+            if (length > 0 && !in.isReadable()) {
+                return; // nothing of the body yet: allocate nothing
+            }
+            if (length > BodyBudget.SMALL && reserved == 0) {
+                if (waiting) {
+                    return;
+                }
+                if (!budget.tryAcquire(length, () -> grant(ctx))) {
+                    waiting = true;
+                    ctx.channel().config().setAutoRead(false);
+                    return;
+                }
+                reserved = length;
+            }
+            body = new byte[(int) length];
+            filled = 0;
+        }
+        int chunk = (int) Math.min(in.readableBytes(), length - filled);
+        in.readBytes(body, filled, chunk);
+        filled += chunk;
+        if (filled < length) {
             return;
         }
-        byte[] data = new byte[(int) length];
-        in.readBytes(data);
+        byte[] data = body;
+        body = null;
         haveHeader = false;
+        releaseBudget();
         out.add(new Frame(streamId, type, flags, UnsafeByteOperations.unsafeWrap(data)));
+    }
+
+    /** Called by the budget (any thread) when room may be free: retry on the event loop. */
+    private void grant(ChannelHandlerContext ctx) {
+        ctx.channel().eventLoop().execute(() -> {
+            if (!waiting || ctx.isRemoved()) {
+                return;
+            }
+            waiting = false;
+            ctx.channel().config().setAutoRead(true);
+            // Decode what is already buffered (the whole body may be here), then read on.
+            ctx.pipeline().fireChannelRead(io.netty.buffer.Unpooled.EMPTY_BUFFER);
+            ctx.read();
+        });
+    }
+
+    private void releaseBudget() {
+        if (reserved > 0) {
+            long n = reserved;
+            reserved = 0;
+            budget.release(n);
+        }
+    }
+
+    @Override
+    protected void handlerRemoved0(ChannelHandlerContext ctx) {
+        body = null;
+        waiting = false;
+        releaseBudget();
     }
 
     @Override
@@ -75,7 +149,10 @@ public final class FrameDecoder extends ByteToMessageDecoder {
                     : "inside a frame header (" + leftover + " of " + Frame.HEADER_LENGTH + " bytes)";
             in.skipBytes(leftover);
             haveHeader = false;
+            body = null;
             discardRemaining = 0;
+            waiting = false;
+            releaseBudget();
             throw new TruncatedFrameException("input ended " + where);
         }
     }

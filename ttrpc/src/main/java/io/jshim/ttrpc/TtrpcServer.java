@@ -59,6 +59,12 @@ public final class TtrpcServer implements AutoCloseable {
     private final boolean ownsGroup;
     private final ExecutorService callExecutor;
     private final AtomicInteger activeCalls = new AtomicInteger();
+    /**
+     * Large request bodies held at once over all connections: two of the largest frames. Peers
+     * that send more wait (their reads pause), so malformed or hostile input cannot grow the heap
+     * by 4 MiB per connection.
+     */
+    private final BodyBudget bodyBudget = new BodyBudget(2L * Frame.MAX_DATA_LENGTH);
 
     /** Guards state transitions (never held during I/O waits). */
     private final Object lifecycle = new Object();
@@ -174,7 +180,7 @@ public final class TtrpcServer implements AutoCloseable {
             connections.remove(ch);
             completeDrainIfIdle();
         });
-        ch.pipeline().addLast(new FrameDecoder(), FrameEncoder.INSTANCE,
+        ch.pipeline().addLast(new FrameDecoder(bodyBudget), FrameEncoder.INSTANCE,
                 new ServerConnection(dispatcher, callExecutor, peer, activeCalls));
     }
 

@@ -6,10 +6,11 @@ import io.jshim.events.EventQueue;
 import io.jshim.events.TtrpcEventTransport;
 import io.jshim.reaper.Posix;
 import io.jshim.reaper.Reaper;
-import io.jshim.shim.face.TtrpcTaskFace;
+import io.jshim.shim.face.Protocol;
+import io.jshim.shim.face.TaskServer;
+import io.jshim.shim.face.TtrpcTaskServer;
 import io.jshim.shim.task.TaskService;
 import io.jshim.ttrpc.EventLoops;
-import io.jshim.ttrpc.TtrpcServer;
 import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -40,13 +41,18 @@ final class Daemon {
 
     int run() throws Exception {
         long t0 = System.nanoTime();
+        StartupTimeline timeline = StartupTimeline.sinceProcessStart();
+        timeline.mark("jvm+main");
         logToFifo();
+        timeline.mark("logging");
         String namespace = flags.get("namespace");
         if (namespace.isEmpty()) {
             throw new IllegalArgumentException("shim namespace cannot be empty");
         }
         Reaper reaper = Reaper.get();
+        timeline.mark("reaper");
         EventLoopGroup loop = EventLoops.shared();
+        timeline.mark("event loop");
         EventQueue queue = new EventQueue(namespace);
         String ttrpcAddress = System.getenv("TTRPC_ADDRESS");
         if (ttrpcAddress == null || ttrpcAddress.isEmpty()) {
@@ -54,16 +60,24 @@ final class Daemon {
         }
         ContainerdForwarder forwarder = new ContainerdForwarder(queue,
                 new TtrpcEventTransport(TtrpcEventTransport.socketOf(ttrpcAddress), loop)).start();
+        timeline.mark("forwarder");
         Files.createDirectories(CONSOLE_SOCKET_DIR);
         CountDownLatch shutdown = new CountDownLatch(1);
         TaskService tasks = new TaskService(namespace, reaper, queue::publish, new OomWatcher(),
                 CONSOLE_SOCKET_DIR, shutdown::countDown);
-        TtrpcServer server = TtrpcTaskFace.register(TtrpcServer.builder().eventLoopGroup(loop), tasks).build();
+        // gRPC classes load only on the grpc branch (io.jshim.shim.grpc): a ttrpc shim never touches them.
+        TaskServer server = Protocol.fromEnvironment() == Protocol.GRPC
+                ? io.jshim.shim.grpc.GrpcShimServer.forDaemon(tasks, queue)
+                : new TtrpcTaskServer(loop, tasks);
+        timeline.mark("task service+server");
         Path socket = listen(server);
+        timeline.mark("listening");
         Signal.handle(new Signal("TERM"), s -> shutdown.countDown());
         Signal.handle(new Signal("INT"), s -> shutdown.countDown());
         log.info("jshim {} serving {} (namespace {}, pid {}) after {} ms", Main.VERSION, socket, namespace,
                 Posix.getpid(), (System.nanoTime() - t0) / 1_000_000);
+        log.debug("start-up timeline: {}{}", System.getenv().getOrDefault("JSHIM_START_TIMELINE", ""),
+                timeline.summary());
 
         shutdown.await();
         log.info("shutting down ({} containers left)", tasks.containerCount());
@@ -77,12 +91,13 @@ final class Daemon {
     }
 
     /** Adopts the listening socket {@code start} passed as fd 3; binds one itself when run by hand. */
-    private Path listen(TtrpcServer server) throws IOException {
+    private Path listen(TaskServer server) throws IOException {
         String handed = System.getenv("JSHIM_SOCKET");
         if (Files.isSymbolicLink(Path.of("/proc/self/fd/" + LISTENER_FD))
                 && Files.readSymbolicLink(Path.of("/proc/self/fd/" + LISTENER_FD)).toString().startsWith("socket:")) {
-            server.adopt(LISTENER_FD);
-            return handed == null || handed.isEmpty() ? null : Path.of(handed);
+            Path path = handed == null || handed.isEmpty() ? null : Path.of(handed);
+            server.adopt(LISTENER_FD, path);
+            return path;
         }
         String socket = flags.get("socket");
         if (socket.isEmpty()) {
@@ -99,7 +114,9 @@ final class Daemon {
     /** Sends stderr (and so the log) into the bundle's {@code log} fifo, which containerd reads. */
     private void logToFifo() {
         Path fifo = bundle.resolve("log");
-        if (Posix.isFifo(fifo.toString())) {
+        // The launcher's cold start hands the fifo over as stderr already; then UnixListener (jnr-ffi, which
+        // generates its binding at run time: 100s of ms in a cold JVM) is never loaded by the daemon.
+        if (Posix.isFifo(fifo.toString()) && !LogSetup.isStderr(fifo)) {
             try {
                 int fd = Posix.open(fifo.toString(), Posix.O_WRONLY | Posix.O_CLOEXEC, 0);
                 UnixListener.dup2(fd, 2);

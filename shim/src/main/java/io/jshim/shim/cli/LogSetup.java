@@ -3,11 +3,12 @@ package io.jshim.shim.cli;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.Configurator;
 import ch.qos.logback.classic.spi.ConfiguratorRank;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.LayoutBase;
+import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
 import ch.qos.logback.core.spi.ContextAwareBase;
 
 /**
@@ -25,12 +26,26 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
         return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
     }
 
+    /** Whether fd 2 already is {@code file} (the launcher script opened the bundle's log fifo as our stderr). */
+    static boolean isStderr(java.nio.file.Path file) {
+        try {
+            return java.nio.file.Files.isSameFile(java.nio.file.Path.of("/proc/self/fd/2"), file);
+        } catch (java.io.IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
     /** Sends every log line at {@code level} or above to stderr. */
     public static void toStderr(boolean debug) {
         LoggerContext context = (LoggerContext) org.slf4j.LoggerFactory.getILoggerFactory();
-        PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+        // A layout of our own rather than a PatternLayoutEncoder: parsing a pattern and building its converters
+        // cost a cold daemon over 100 ms (StartupTimeline), for the same line.
+        LineLayout layout = new LineLayout();
+        layout.setContext(context);
+        layout.start();
+        LayoutWrappingEncoder<ILoggingEvent> encoder = new LayoutWrappingEncoder<>();
         encoder.setContext(context);
-        encoder.setPattern("%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level [%logger{0}] %msg%n");
+        encoder.setLayout(layout);
         encoder.start();
         ConsoleAppender<ILoggingEvent> appender = new ConsoleAppender<>();
         appender.setContext(context);
@@ -45,5 +60,23 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
         root.setLevel(debug || "DEBUG".equals(level) || "TRACE".equals(level) ? Level.DEBUG : Level.INFO);
         // Netty is chatty at debug; its own problems surface as our errors.
         context.getLogger("io.netty").setLevel(Level.INFO);
+    }
+
+    /** {@code 2024-05-01T10:00:00.123Z INFO  [Daemon] message}, and the stack of a throwable if there is one. */
+    static final class LineLayout extends LayoutBase<ILoggingEvent> {
+        @Override
+        public String doLayout(ILoggingEvent e) {
+            StringBuilder b = new StringBuilder(128);
+            b.append(java.time.Instant.ofEpochMilli(e.getTimeStamp())).append(' ');
+            String level = e.getLevel().toString();
+            b.append(level).append(" ".repeat(Math.max(1, 6 - level.length())));
+            String logger = e.getLoggerName();
+            b.append('[').append(logger, logger.lastIndexOf('.') + 1, logger.length()).append("] ");
+            b.append(e.getFormattedMessage()).append('\n');
+            if (e.getThrowableProxy() != null) {
+                b.append(ch.qos.logback.classic.spi.ThrowableProxyUtil.asString(e.getThrowableProxy())).append('\n');
+            }
+            return b.toString();
+        }
     }
 }

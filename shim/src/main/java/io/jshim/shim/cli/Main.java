@@ -37,6 +37,8 @@ public final class Main {
         return switch (flags.action()) {
             case "start" -> new StartCommand(flags, cwd, System.in.readAllBytes()).run(out);
             case "delete" -> new DeleteCommand(flags, cwd).run(out, err);
+            case "events" -> io.jshim.shim.grpc.EventsCommand.run(flags.args().subList(1, flags.args().size()),
+                    flags.get("address"), out, err);
             case "" -> new Daemon(flags, cwd).run();
             default -> throw new IllegalArgumentException("unknown action " + flags.action());
         };

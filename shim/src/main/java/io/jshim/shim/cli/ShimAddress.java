@@ -20,15 +20,35 @@ public final class ShimAddress {
 
     private ShimAddress() {}
 
-    /** The grouping id: the group annotation, else the CRI sandbox id, else the container id. */
+    /**
+     * The environment variable (in containerd's environment, which shims inherit) that opts into a wide group: every
+     * container of a namespace without a group annotation of its own, CRI pods included, shares the shim
+     * {@code jshim-<value>}. Denser, but one JVM then holds many pods (README, "Cost and grouping").
+     */
+    public static final String WIDE_GROUP_ENV = "JSHIM_GROUP";
+
+    /**
+     * The grouping id: the group annotation, else the wide group of {@link #WIDE_GROUP_ENV}, else the CRI sandbox id
+     * (one shim per pod), else the container id. The launcher script computes the same in shell for its fast path.
+     */
     public static String group(Path bundle, String containerId) {
-        JsonObject a = Bundle.annotations(bundle);
-        for (String key : new String[] {GROUP_ANNOTATION, SANDBOX_ANNOTATION}) {
-            if (a.has(key) && !a.get(key).getAsString().isEmpty()) {
-                return a.get(key).getAsString();
-            }
+        return group(Bundle.annotations(bundle), containerId, System.getenv(WIDE_GROUP_ENV));
+    }
+
+    public static String group(JsonObject annotations, String containerId, String wideGroup) {
+        String explicit = annotation(annotations, GROUP_ANNOTATION);
+        if (explicit != null) {
+            return explicit;
         }
-        return containerId;
+        if (wideGroup != null && !wideGroup.isEmpty()) {
+            return "jshim-" + wideGroup;
+        }
+        String sandbox = annotation(annotations, SANDBOX_ANNOTATION);
+        return sandbox != null ? sandbox : containerId;
+    }
+
+    private static String annotation(JsonObject a, String key) {
+        return a.has(key) && !a.get(key).getAsString().isEmpty() ? a.get(key).getAsString() : null;
     }
 
     public static String address(Path socketDir, String containerdAddress, String namespace, String group) {

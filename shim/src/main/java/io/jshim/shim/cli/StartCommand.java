@@ -4,7 +4,6 @@ import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.jshim.cgroups.Cgroup;
 import io.jshim.proto.bootstrap.BootstrapParams;
-import io.jshim.proto.bootstrap.BootstrapResult;
 import io.jshim.reaper.Child;
 import io.jshim.reaper.Reaper;
 import io.jshim.reaper.SpawnSpec;
@@ -64,6 +63,7 @@ final class StartCommand {
         if (namespace.isEmpty()) {
             throw new IllegalArgumentException("shim namespace cannot be empty");
         }
+        io.jshim.shim.face.Protocol.fromEnvironment(); // a bad JSHIM_PROTOCOL fails here, before any daemon starts
         BootstrapParams params = bootstrap();
         Path socketDir = params != null && params.hasSocketDir() && !params.getSocketDir().isEmpty()
                 ? Path.of(params.getSocketDir()) : ShimAddress.SOCKET_DIR;
@@ -129,6 +129,9 @@ final class StartCommand {
         argv.addAll(flags.toArgs());
         Map<String, String> env = new HashMap<>(System.getenv());
         env.put("JSHIM_SOCKET", socket.toString()); // the daemon removes it when it exits
+        // the daemon's debug log tells where the milliseconds of a cold start went, this process's first
+        env.put("JSHIM_START_TIMELINE", "start command " + StartupTimeline.sinceProcessStart().elapsedMillis()
+                + " ms until it spawned the daemon; daemon: ");
         if (params != null) {
             // containerd 2.3+ passes these in BootstrapParams rather than the environment.
             if (!params.getContainerdTtrpcAddress().isEmpty()) {
@@ -194,12 +197,13 @@ final class StartCommand {
      * containerd 1.6 requires and 2.0–2.2 read as version 2 over ttrpc. No newline.
      */
     static void reply(PrintStream out, BootstrapParams params, String address) throws IOException {
-        if (params != null) {
-            out.write(BootstrapResult.newBuilder().setVersion(2).setAddress(address).setProtocol("ttrpc")
-                    .build().toByteArray());
-        } else {
-            out.write(address.getBytes(StandardCharsets.UTF_8));
-        }
+        reply(out, io.jshim.shim.face.Protocol.fromEnvironment(), params, address);
+    }
+
+    /** With JSHIM_PROTOCOL=grpc: version 3 over gRPC, as JSON (2.0–2.2) or a BootstrapResult (2.3+). */
+    static void reply(PrintStream out, io.jshim.shim.face.Protocol protocol, BootstrapParams params, String address)
+            throws IOException {
+        out.write(io.jshim.shim.face.StartReply.of(protocol, params != null, address));
         out.flush();
     }
 }

@@ -114,8 +114,19 @@ public final class TaskService implements AutoCloseable {
     private final Map<String, Container> containers = new ConcurrentHashMap<>();
     /** The images named by Create for containers to be restored at Start. */
     private final Map<String, Checkpoint> checkpoints = new ConcurrentHashMap<>();
-    /** Ids whose Create is in flight: reserved so a second Create of the same id is refused at once. */
+    /**
+     * Ids whose Create is in flight: reserved so a second Create of the same id is refused at once. Added only
+     * under {@link #admission}; removed (after the container is in {@link #containers}, or after a failure) without it.
+     */
     private final Set<String> creating = ConcurrentHashMap.newKeySet();
+    /**
+     * Admission of new containers against Shutdown: guards {@link #shuttingDown} and the adding of
+     * {@link #creating} reservations, so a Create either is reserved before a Shutdown looks (and the Shutdown
+     * does nothing) or comes after it and is refused. Never held across runc or I/O.
+     */
+    private final Object admission = new Object();
+    /** Set by the Shutdown that found no container: the shim is exiting and takes no more. Guarded by admission. */
+    private boolean shuttingDown;
 
     /**
      * @param events appends to the shim's ordered event queue
@@ -158,8 +169,13 @@ public final class TaskService implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             throw ShimException.invalidArgument(e.getMessage());
         }
-        if (containers.containsKey(id) || !creating.add(id)) {
-            throw ShimException.alreadyExists("container " + id + ": already exists");
+        synchronized (admission) {
+            if (shuttingDown) {
+                throw ShimException.failedPrecondition("container " + id + ": the shim is shutting down");
+            }
+            if (containers.containsKey(id) || !creating.add(id)) {
+                throw ShimException.alreadyExists("container " + id + ": already exists");
+            }
         }
         try {
             return createReserved(id, ns, bundle, options, r);
@@ -764,10 +780,14 @@ public final class TaskService implements AutoCloseable {
 
     /** Shuts the shim down only when it holds no container (a grouped shim lives until its last one is deleted). */
     public Empty shutdown(ShutdownRequest r) {
-        if (containers.isEmpty() && creating.isEmpty()) {
-            log.info("shutdown: no container left");
-            onShutdown.run();
+        synchronized (admission) {
+            if (shuttingDown || !containers.isEmpty() || !creating.isEmpty()) {
+                return Empty.getDefaultInstance(); // a live or arriving container keeps the shim; a repeat is a no-op
+            }
+            shuttingDown = true;
         }
+        log.info("shutdown: no container left");
+        onShutdown.run();
         return Empty.getDefaultInstance();
     }
 

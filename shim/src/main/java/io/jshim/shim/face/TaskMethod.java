@@ -1,0 +1,38 @@
+package io.jshim.shim.face;
+
+import com.google.protobuf.Message;
+import com.google.protobuf.Parser;
+
+/**
+ * One method of the Task API, whatever the protocol: its name, its request and response types (prototypes, for
+ * parsers and marshallers) and the call into the Task service. {@code namespace} is what the caller's metadata
+ * said (null if nothing); the service falls back to the shim's own.
+ */
+public record TaskMethod<Req extends Message, Resp extends Message>(String name, Req requestPrototype,
+        Resp responsePrototype, Call<Req, Resp> call) {
+
+    @FunctionalInterface
+    public interface Call<Req, Resp> {
+        /** Throws {@link io.jshim.shim.ShimException} for an answer with a status code. */
+        Resp apply(String namespace, Req request);
+    }
+
+    @SuppressWarnings("unchecked")
+    public Parser<Req> parser() {
+        return (Parser<Req>) requestPrototype.getParserForType();
+    }
+
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(TaskMethod.class);
+
+    /** Calls the service with the same debug log lines on every face. */
+    public Resp invoke(String namespace, Req request) {
+        String who = RequestIds.of(request);
+        log.debug("{} {}", who, name);
+        try {
+            return call.apply(namespace, request);
+        } catch (io.jshim.shim.ShimException e) {
+            log.debug("{} {}: {} {}", who, name, e.code(), e.getMessage());
+            throw e;
+        }
+    }
+}

@@ -1,0 +1,246 @@
+package io.jshim.test.bench;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
+import io.jshim.reaper.CommandResult;
+import io.jshim.test.Busybox;
+import io.jshim.test.InstalledShim;
+import io.jshim.test.PrivateContainerd;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+
+/**
+ * {@code make bench}: jshim against Debian's {@code containerd-shim-runc-v2} under one private containerd, taken
+ * in turns (A B A B ...) so both see the same machine: latency of a cold and a warm {@code ctr run --rm /bin/true}
+ * and of {@code ctr task exec /bin/true}, and the memory of the shim processes with 1, 10 and 100 containers.
+ * Prints the issue's table and writes it as text and as a PNG chart. A benchmark, not a test: it fails on nothing
+ * but a broken run.
+ *
+ * <p>System properties: {@code jshim.bench.rounds} (default 15), {@code jshim.bench.out} (default
+ * {@code test/target/bench}), {@code jshim.bench.full} (also 100 containers ungrouped, one JVM each).
+ */
+public final class Bench {
+    record Shim(String name, String runtime) {}
+
+    static final Shim JSHIM = new Shim("jshim", "io.containerd.jshim.v2");
+    static final Shim GO = new Shim("runc-v2", "io.containerd.runc.v2");
+    static final String GROUP = "io.containerd.runc.v2.group";
+    static final int PARALLEL = 4;
+
+    private final PrivateContainerd containerd;
+    private final Path rootfs;
+    private int seq;
+
+    private Bench(PrivateContainerd containerd, Path rootfs) {
+        this.containerd = containerd;
+        this.rootfs = rootfs;
+    }
+
+    public static void main(String[] args) throws Exception {
+        ((LoggerContext) org.slf4j.LoggerFactory.getILoggerFactory()).getLogger("ROOT").setLevel(Level.WARN);
+        int rounds = Integer.getInteger("jshim.bench.rounds", 15);
+        boolean full = Boolean.getBoolean("jshim.bench.full");
+        Path out = Path.of(System.getProperty("jshim.bench.out", "test/target/bench")).toAbsolutePath();
+        Files.createDirectories(out);
+        Path dir = Files.createTempDirectory("jshim-bench");
+        int status = 0;
+        try {
+            say("installing jshim into " + dir + " (scripts/install.sh, with its AOT cache)");
+            long t = System.nanoTime();
+            Path bin = InstalledShim.install(dir.resolve("install"));
+            say("installed in %d ms".formatted((System.nanoTime() - t) / 1_000_000));
+            Path rootfs = Busybox.rootfs(dir.resolve("rootfs"));
+            try (PrivateContainerd containerd = PrivateContainerd.start(dir.resolve("cd"), bin.toString())) {
+                Report report = new Bench(containerd, rootfs).measure(rounds, full);
+                String text = report.text();
+                System.out.println(text);
+                Files.writeString(out.resolve("bench.txt"), text);
+                BenchChart.write(report, out.resolve("bench.png"));
+                say("wrote " + out.resolve("bench.txt") + " and " + out.resolve("bench.png"));
+            }
+        } catch (Exception e) {
+            e.printStackTrace();
+            status = 1;
+        } finally {
+            deleteTree(dir);
+        }
+        System.exit(status);
+    }
+
+    Report measure(int rounds, boolean full) throws Exception {
+        Report r = new Report(rounds);
+        List<Shim> shims = List.of(JSHIM, GO);
+        say("warming up containerd and the page cache");
+        for (Shim s : shims) {
+            runRm(s, null);
+        }
+        say("cold ctr run --rm /bin/true, %d rounds, A B A B ...".formatted(rounds));
+        for (int i = 0; i < rounds; i++) {
+            for (Shim s : order(shims, i)) {
+                awaitNoShims();
+                r.cold(s).add(runRm(s, null));
+            }
+        }
+        say("warm ctr run --rm /bin/true and ctr task exec /bin/true into a live group, %d rounds".formatted(rounds));
+        Map<Shim, String> pods = new LinkedHashMap<>();
+        for (Shim s : shims) {
+            String pod = "pod-" + s.name() + "-" + (++seq);
+            containerd.ctrOk(run(s, pod, pod, "-d", "/bin/sleep", "100000"));
+            pods.put(s, pod);
+        }
+        for (Shim s : shims) { // a first join and exec, not counted
+            runRm(s, pods.get(s));
+            exec(pods.get(s));
+        }
+        for (int i = 0; i < rounds; i++) {
+            for (Shim s : order(shims, i)) {
+                r.warm(s).add(runRm(s, pods.get(s)));
+                r.exec(s).add(exec(pods.get(s)));
+            }
+        }
+        for (Shim s : shims) {
+            remove(List.of(pods.get(s)));
+        }
+        awaitNoShims();
+        record Setup(int containers, boolean grouped) {}
+        List<Setup> setups = new ArrayList<>(List.of(new Setup(1, false), new Setup(10, true), new Setup(10, false),
+                new Setup(100, true)));
+        if (full) {
+            setups.add(new Setup(100, false));
+        }
+        for (Setup setup : setups) {
+            for (Shim s : shims) {
+                say("memory: %s, %d container(s)%s".formatted(s.name(), setup.containers(),
+                        setup.containers() == 1 ? "" : setup.grouped() ? " in one group" : ", one shim each"));
+                r.memory(s, setup.containers(), setup.grouped(), memory(s, setup.containers(), setup.grouped()));
+            }
+        }
+        return r;
+    }
+
+    /** A B, then B A: neither shim always goes first after the other's leftovers. */
+    private static List<Shim> order(List<Shim> shims, int round) {
+        return round % 2 == 0 ? shims : shims.reversed();
+    }
+
+    /** {@code ctr run --rm ... /bin/true}, joining {@code group} when given; its wall time in ns. */
+    private long runRm(Shim s, String group) throws Exception {
+        String id = (group == null ? "cold-" : "warm-") + s.name() + "-" + (++seq);
+        String[] argv = run(s, id, group, "--rm", "/bin/true");
+        long t0 = System.nanoTime();
+        ok(containerd.ctr(argv), argv);
+        return System.nanoTime() - t0;
+    }
+
+    private long exec(String container) throws Exception {
+        String[] argv = {"task", "exec", "--exec-id", "x" + (++seq), container, "/bin/true"};
+        long t0 = System.nanoTime();
+        ok(containerd.ctr(argv), argv);
+        return System.nanoTime() - t0;
+    }
+
+    private String[] run(Shim s, String id, String group, String... flagsThenCommand) {
+        List<String> a = new ArrayList<>(List.of("run", "--runtime", s.runtime(), "--rootfs", "--env", "PATH=/bin"));
+        if (group != null) {
+            a.addAll(List.of("--annotation", GROUP + "=" + group));
+        }
+        int i = 0;
+        while (i < flagsThenCommand.length && flagsThenCommand[i].startsWith("-")) {
+            a.add(flagsThenCommand[i++]);
+        }
+        a.add(rootfs.toString());
+        a.add(id);
+        a.addAll(List.of(flagsThenCommand).subList(i, flagsThenCommand.length));
+        return a.toArray(String[]::new);
+    }
+
+    private ShimMemory memory(Shim s, int containers, boolean grouped) throws Exception {
+        String group = grouped ? "wide-" + s.name() + "-" + (++seq) : null;
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < containers; i++) {
+            ids.add("mem-" + s.name() + "-" + (++seq));
+        }
+        try (ExecutorService pool = Executors.newFixedThreadPool(PARALLEL)) {
+            List<Future<?>> started = new ArrayList<>();
+            for (String id : ids) {
+                started.add(pool.submit(() -> {
+                    String[] argv = run(s, id, group, "-d", "/bin/sleep", "100000");
+                    return ok(containerd.ctr(argv), argv);
+                }));
+            }
+            for (Future<?> f : started) {
+                f.get();
+            }
+        }
+        Thread.sleep(3000); // let start-up garbage be collected and compiler threads idle, as in steady state
+        ShimMemory m = ShimMemory.of(containerd.socket());
+        remove(ids);
+        awaitNoShims();
+        return m;
+    }
+
+    private void remove(List<String> ids) throws Exception {
+        try (ExecutorService pool = Executors.newFixedThreadPool(PARALLEL)) {
+            List<Future<?>> done = new ArrayList<>();
+            for (String id : ids) {
+                done.add(pool.submit(() -> {
+                    containerd.ctr("task", "rm", "-f", id);
+                    return ok(containerd.ctr("container", "rm", id), "container", "rm", id);
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get();
+            }
+        }
+    }
+
+    /** The cold figure is taken with no shim of this containerd alive (the previous one may still be exiting). */
+    private void awaitNoShims() throws InterruptedException {
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (!ShimMemory.shimPids(containerd.socket()).isEmpty()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("shims still alive after 20 s: " + ShimMemory.shimPids(containerd.socket()));
+            }
+            Thread.sleep(10);
+        }
+    }
+
+    private static CommandResult ok(CommandResult r, String... argv) {
+        if (r.status() != 0) {
+            throw new IllegalStateException("ctr " + String.join(" ", argv) + " failed (" + r.status() + "): "
+                    + r.stderrText() + r.stdoutText());
+        }
+        return r;
+    }
+
+    static void say(String line) {
+        System.err.println("bench: " + line);
+    }
+
+    private static void deleteTree(Path dir) {
+        try (Stream<Path> walk = Files.walk(dir)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException ignored) {
+                    // a mount left behind by a failed run: reported below
+                }
+            });
+        } catch (IOException ignored) {
+            // nothing there
+        }
+        if (Files.exists(dir)) {
+            say("could not remove all of " + dir);
+        }
+    }
+}

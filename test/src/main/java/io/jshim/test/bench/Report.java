@@ -1,0 +1,87 @@
+package io.jshim.test.bench;
+
+import io.jshim.test.bench.Bench.Shim;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** What one bench run measured, and the table made from it. */
+final class Report {
+    private record MemoryKey(Shim shim, int containers, boolean grouped) {}
+
+    private final int rounds;
+    private final Map<Shim, Latencies> cold = new LinkedHashMap<>();
+    private final Map<Shim, Latencies> warm = new LinkedHashMap<>();
+    private final Map<Shim, Latencies> exec = new LinkedHashMap<>();
+    private final Map<MemoryKey, ShimMemory> memory = new LinkedHashMap<>();
+
+    Report(int rounds) {
+        this.rounds = rounds;
+    }
+
+    Latencies cold(Shim s) {
+        return cold.computeIfAbsent(s, k -> new Latencies());
+    }
+
+    Latencies warm(Shim s) {
+        return warm.computeIfAbsent(s, k -> new Latencies());
+    }
+
+    Latencies exec(Shim s) {
+        return exec.computeIfAbsent(s, k -> new Latencies());
+    }
+
+    void memory(Shim s, int containers, boolean grouped, ShimMemory m) {
+        memory.put(new MemoryKey(s, containers, grouped), m);
+    }
+
+    private ShimMemory memory(Shim s, int containers, boolean grouped) {
+        return memory.getOrDefault(new MemoryKey(s, containers, grouped), new ShimMemory(0, 0, 0, 0, 0));
+    }
+
+    /** The six rows, jshim against the Go shim of the same run. */
+    List<Figure> figures() {
+        Shim j = Bench.JSHIM;
+        Shim g = Bench.GO;
+        List<Figure> f = new ArrayList<>();
+        f.add(latency("cold ctr run --rm /bin/true", cold(j), cold(g), 3.0, 1.5));
+        f.add(latency("warm ctr run --rm /bin/true (joins a group)", warm(j), warm(g), 1.3, 1.0));
+        f.add(latency("ctr task exec /bin/true", exec(j), exec(g), 1.2, 1.0));
+        f.add(new Figure("one shim, one container, RSS", "MB", memory(j, 1, false).rssMb(), memory(g, 1, false).rssMb(),
+                Double.NaN, Double.NaN, false, 60, 40));
+        f.add(new Figure("10 containers in one group, PSS per container", "MB", memory(j, 10, true).pssMb() / 10,
+                memory(g, 10, true).pssMb() / 10, Double.NaN, Double.NaN, false, 8, 3.5));
+        f.add(new Figure("100 containers in one group, total shim RSS", "MB", memory(j, 100, true).rssMb(),
+                memory(g, 100, true).rssMb(), Double.NaN, Double.NaN, false, 200, 100));
+        return f;
+    }
+
+    private static Figure latency(String name, Latencies j, Latencies g, double must, double goal) {
+        return new Figure(name, "ms", j.median(), g.median(), j.p90(), g.p90(), true, must, goal);
+    }
+
+    String text() {
+        StringBuilder b = new StringBuilder();
+        b.append("jshim vs containerd-shim-runc-v2, same containerd, alternating; latency: median (p90) of %d rounds%n"
+                .formatted(rounds));
+        b.append("%-48s %17s %17s %7s %22s  %s%n".formatted("figure", "jshim", "runc-v2 (Go)", "ratio", "must / goal",
+                "verdict"));
+        for (Figure f : figures()) {
+            String js = f.relative() ? "%.0f (%.0f) ms".formatted(f.jshim(), f.jshimP90()) : "%.1f MB".formatted(f.jshim());
+            String gs = f.relative() ? "%.0f (%.0f) ms".formatted(f.go(), f.goP90()) : "%.1f MB".formatted(f.go());
+            b.append("%-48s %17s %17s %6.2fx %22s  %s%n".formatted(f.name(), js, gs, f.ratio(), f.bounds(),
+                    f.verdict()));
+        }
+        b.append("%nshim processes (sums over every shim process alive):%n".formatted());
+        b.append("%-8s %-32s %6s %10s %10s %10s %8s %14s%n".formatted("shim", "containers", "procs", "RSS MB",
+                "RssAnon MB", "PSS MB", "threads", "PSS/container"));
+        memory.forEach((k, m) -> {
+            int n = k.containers();
+            String setup = n == 1 ? "1" : n + (k.grouped() ? " in one group" : " ungrouped");
+            b.append("%-8s %-32s %6d %10.1f %10.1f %10.1f %8d %14.2f%n".formatted(k.shim().name(), setup,
+                    m.processes(), m.rssMb(), m.anonMb(), m.pssMb(), m.threads(), m.pssMb() / n));
+        });
+        return b.toString();
+    }
+}

@@ -1,0 +1,143 @@
+package io.jshim.test;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.jshim.proto.task.DeleteResponse;
+import io.jshim.reaper.CommandResult;
+import io.jshim.reaper.Monitor;
+import io.jshim.reaper.Reaper;
+import io.jshim.reaper.SpawnSpec;
+import io.jshim.shim.cli.ShimAddress;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The installed launcher answers {@code start} (joining a live group) and {@code delete} in shell, without a JVM
+ * (issue 9). These prove the shell computes exactly the address {@link ShimAddress} computes, finds a live shim
+ * with no JVM at all, and writes the same DeleteResponse bytes as the JVM's {@code delete}.
+ */
+class LauncherFastPathTest {
+    @TempDir
+    static Path dir;
+    static Path launcher;
+
+    @BeforeAll
+    static void install() throws Exception {
+        launcher = InstalledShim.install(dir.resolve("install")).resolve("containerd-shim-jshim-v2");
+    }
+
+    record Case(String annotations, String id, String namespace, String address, String wideGroup) {}
+
+    @Test
+    void shellAndJavaComputeTheSameAddress() throws Exception {
+        List<Case> cases = List.of(
+                new Case("{}", "c1", "default", "/run/containerd/containerd.sock", null),
+                new Case("{\"io.containerd.runc.v2.group\":\"pod-a\"}", "c2", "default", "/tmp/x/c.sock", null),
+                new Case("{\"io.kubernetes.cri.sandbox-id\":\"0123abcd\"}", "c3", "k8s.io", "/run/containerd/containerd.sock", null),
+                new Case("{\"io.kubernetes.cri.sandbox-id\":\"sb\",\"io.containerd.runc.v2.group\":\"g\"}", "c4", "ns", "/a.sock", null),
+                new Case("{\"io.containerd.runc.v2.group\":\"\",\"io.kubernetes.cri.sandbox-id\":\"sb2\"}", "c5", "ns", "/a.sock", null),
+                new Case("{\"io.containerd.runc.v2.group\":\"with space and ünïcode\"}", "c6", "ns", "/a.sock", null),
+                new Case("{\"io.kubernetes.cri.sandbox-id\":\"sb\"}", "c7", "ns", "/a.sock", "wide"),
+                new Case("{\"io.containerd.runc.v2.group\":\"g\"}", "c8", "ns", "/a.sock", "wide"),
+                new Case("{\"other\":\"x\"}", "c9", "ns", "/a.sock", "wide"),
+                new Case("{ \"io.containerd.runc.v2.group\" : \"spaced\" }", "c10", "ns", "/a.sock", null));
+        for (Case c : cases) {
+            Path bundle = Files.createDirectories(dir.resolve("bundles/" + c.id()));
+            Files.writeString(bundle.resolve("config.json"), "{\"ociVersion\":\"1.0.2\",\"annotations\":"
+                    + c.annotations() + "}");
+            JsonObject annotations = JsonParser.parseString(c.annotations()).getAsJsonObject();
+            String java = ShimAddress.address(ShimAddress.SOCKET_DIR, c.address(), c.namespace(),
+                    ShimAddress.group(annotations, c.id(), c.wideGroup()));
+            Map<String, String> env = new HashMap<>(Map.of("JSHIM_PRINT_ADDRESS", "1"));
+            if (c.wideGroup() != null) {
+                env.put("JSHIM_GROUP", c.wideGroup());
+            }
+            CommandResult r = launch(bundle, env, "-namespace", c.namespace(), "-address", c.address(),
+                    "-publish-binary", "/usr/bin/containerd", "-id", c.id(), "start");
+            assertEquals(java, r.stdoutText(), c.toString());
+        }
+    }
+
+    @Test
+    void escapedJsonIsLeftToTheJvm() throws Exception {
+        Path bundle = Files.createDirectories(dir.resolve("bundles/escaped"));
+        Files.writeString(bundle.resolve("config.json"), "{\"annotations\":{\"io.containerd.runc.v2.group\":\"a\\\"b\"}}");
+        CommandResult r = launch(bundle, Map.of("JSHIM_PRINT_ADDRESS", "1"), "-namespace", "ns", "-address", "/a.sock",
+                "-id", "x", "start");
+        assertEquals("fallback", r.stdoutText());
+    }
+
+    /** A live listener at the group's address: start answers from the shell; a JVM could not even start. */
+    @Test
+    void joiningALiveGroupNeedsNoJvm() throws Exception {
+        Path bundle = Files.createDirectories(dir.resolve("bundles/joiner"));
+        String group = "jshim-fastpath-test-" + ProcessHandle.current().pid();
+        Files.writeString(bundle.resolve("config.json"), "{\"annotations\":{\"io.containerd.runc.v2.group\":\"" + group + "\"}}");
+        String address = ShimAddress.address(ShimAddress.SOCKET_DIR, dir + "/c.sock", "ns", group);
+        Path socket = ShimAddress.socketPath(address);
+        Files.createDirectories(socket.getParent());
+        try (ServerSocketChannel live = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            live.bind(UnixDomainSocketAddress.of(socket));
+            CommandResult r = launch(bundle, Map.of("JAVA_TOOL_OPTIONS", "-XX:+NoSuchFlagSoNoJvmStarts"),
+                    "-namespace", "ns", "-address", dir + "/c.sock", "-publish-binary", "/usr/bin/containerd",
+                    "-id", "joiner", "start");
+            assertEquals(0, r.status(), r.stderrText());
+            assertEquals(address, r.stdoutText());
+            assertEquals("", r.stderrText());
+            assertEquals(address, Files.readString(bundle.resolve("address")));
+        } finally {
+            Files.deleteIfExists(socket);
+        }
+    }
+
+    @Test
+    void shellDeleteWritesWhatTheJvmWrites() throws Exception {
+        String ns = "jshim-fastpath-" + ProcessHandle.current().pid();
+        for (String exitFile : new String[] {"3 1700000000 5000\n", "0 1700000001 0\n"}) {
+            Path bundle = Files.createDirectories(dir.resolve("state/" + ns + "/gone"));
+            Files.writeString(bundle.resolve("options.json"), "{}");
+            Files.writeString(bundle.resolve("init.pid"), "4242");
+            Files.writeString(bundle.resolve("init.exit"), exitFile);
+            String[] argv = {"-namespace", ns, "-address", "/a.sock", "-publish-binary", "/usr/bin/containerd", "-id",
+                    "gone", "-bundle", bundle.toString(), "delete"};
+            CommandResult shell = launch(bundle, Map.of("JAVA_TOOL_OPTIONS", "-XX:+NoSuchFlagSoNoJvmStarts"), argv);
+            CommandResult jvm = launch(bundle, Map.of("JSHIM_NO_FASTPATH", "1"), argv);
+            assertEquals(0, shell.status(), shell.stderrText());
+            assertEquals(0, jvm.status(), jvm.stderrText());
+            assertArrayEquals(jvm.stdout(), shell.stdout(), exitFile);
+            DeleteResponse d = DeleteResponse.parseFrom(shell.stdout());
+            assertEquals(4242, d.getPid());
+            assertEquals(Integer.parseInt(exitFile.split(" ")[0]), d.getExitStatus());
+        }
+        // no pid file, no exit record: pid -1 as uint32 and 137, as the reference
+        Path bundle = Files.createDirectories(dir.resolve("state/" + ns + "/bare"));
+        CommandResult shell = launch(bundle, Map.of("JAVA_TOOL_OPTIONS", "-XX:+NoSuchFlagSoNoJvmStarts"),
+                "-namespace", ns, "-address", "/a.sock", "-id", "bare", "delete");
+        DeleteResponse d = DeleteResponse.parseFrom(shell.stdout());
+        assertEquals(-1, d.getPid());
+        assertEquals(137, d.getExitStatus());
+    }
+
+    private static CommandResult launch(Path cwd, Map<String, String> extraEnv, String... args) throws Exception {
+        Map<String, String> env = new HashMap<>(System.getenv());
+        env.putAll(extraEnv);
+        String[] argv = new String[args.length + 1];
+        argv[0] = launcher.toString();
+        System.arraycopy(args, 0, argv, 1, args.length);
+        return new Monitor(Reaper.get()).run(SpawnSpec.of(argv).withEnv(env).withWorkDir(cwd), null,
+                Duration.ofSeconds(60));
+    }
+}
