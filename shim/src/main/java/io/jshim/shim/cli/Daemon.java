@@ -30,6 +30,9 @@ final class Daemon {
     private static final Logger log = LoggerFactory.getLogger(Daemon.class);
     static final Path CONSOLE_SOCKET_DIR = Path.of("/run/jshim");
     static final int LISTENER_FD = 3;
+    /** Set to 1 in the shim's environment: a ttrpc shim also serves jshim.events.v1.Events on {@code <socket>.events}. */
+    static final String EVENT_STREAM_ENV = "JSHIM_EVENT_STREAM";
+    private static final String EVENT_STREAM_ON = "1";
 
     private final Flags flags;
     private final Path bundle;
@@ -66,12 +69,18 @@ final class Daemon {
         TaskService tasks = new TaskService(namespace, reaper, queue::publish, new OomWatcher(),
                 CONSOLE_SOCKET_DIR, shutdown::countDown);
         // gRPC classes load only on the grpc branch (io.jshim.shim.grpc): a ttrpc shim never touches them.
-        TaskServer server = Protocol.fromEnvironment() == Protocol.GRPC
+        boolean grpc = Protocol.fromEnvironment() == Protocol.GRPC;
+        TaskServer server = grpc
                 ? io.jshim.shim.grpc.GrpcShimServer.forDaemon(tasks, queue)
                 : new TtrpcTaskServer(loop, tasks);
+        // A ttrpc shim serves the event stream only when asked: it is the one thing that would load gRPC.
+        // Made before listening, so that the stream holds every event from the first request on.
+        TaskServer eventStream = !grpc && EVENT_STREAM_ON.equals(System.getenv(EVENT_STREAM_ENV))
+                ? io.jshim.shim.grpc.GrpcShimServer.eventsOnly(queue) : null;
         timeline.mark("task service+server");
         Path socket = listen(server);
         timeline.mark("listening");
+        Path eventSocket = eventStream == null ? null : bindEventStream(eventStream, socket);
         Signal.handle(new Signal("TERM"), s -> shutdown.countDown());
         Signal.handle(new Signal("INT"), s -> shutdown.countDown());
         log.info("jshim {} serving {} (namespace {}, pid {}) after {} ms", Main.VERSION, socket, namespace,
@@ -85,9 +94,25 @@ final class Daemon {
         if (socket != null) {
             Files.deleteIfExists(socket);
         }
+        if (eventStream != null) {
+            eventStream.shutdown(Duration.ofSeconds(1)).get();
+            Files.deleteIfExists(eventSocket);
+        }
         forwarder.drainAndStop(Duration.ofSeconds(5));
         tasks.close();
         return 0;
+    }
+
+    /** {@code <shim socket>.events}: the gRPC event stream of a ttrpc shim, same-user peers only. */
+    private static Path bindEventStream(TaskServer eventStream, Path socket) throws IOException {
+        if (socket == null) {
+            throw new IllegalStateException(EVENT_STREAM_ENV + " needs the shim's socket path (JSHIM_SOCKET or -socket)");
+        }
+        Path path = Path.of(socket + ".events");
+        Files.deleteIfExists(path); // left by a shim of this group that was killed
+        eventStream.bind(path);
+        log.info("event stream on unix://{}", path);
+        return path;
     }
 
     /** Adopts the listening socket {@code start} passed as fd 3; binds one itself when run by hand. */

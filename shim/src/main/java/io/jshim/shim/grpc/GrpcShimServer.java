@@ -58,6 +58,11 @@ public final class GrpcShimServer implements TaskServer {
         return new GrpcShimServer(tasks, EventHub.attachTo(queue), TtrpcServer.sameUserAs(TtrpcServer.effectiveUid()));
     }
 
+    /** Only the event stream of {@code queue} (for a shim whose Task API is on ttrpc), same-user peers only. */
+    public static TaskServer eventsOnly(EventQueue queue) {
+        return new GrpcShimServer(null, EventHub.attachTo(queue), TtrpcServer.sameUserAs(TtrpcServer.effectiveUid()));
+    }
+
     @Override
     public void bind(Path socket) throws IOException {
         start(socket, () -> DomainServerChannel.binding(peerPolicy));

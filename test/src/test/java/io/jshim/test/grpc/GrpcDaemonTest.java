@@ -133,6 +133,66 @@ class GrpcDaemonTest {
     }
 
     @Test
+    void aTtrpcShimServesTheEventStreamWhenAskedAndTheEventsCommandTailsIt(@TempDir Path dir) throws Exception {
+        Path root = InstalledShim.repoRoot().resolve("shim/target");
+        String cp = root.resolve("jshim-shim-0.1.0-SNAPSHOT.jar") + ":" + root.resolve("lib") + "/*";
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Path rootfs = io.jshim.test.Busybox.rootfs(dir.resolve("rootfs"));
+        Path bundle = io.jshim.test.OciBundle.of("sh", "-c", "exit 3").writeTo(dir.resolve("c1"), rootfs);
+        Path socket = dir.resolve("shim.sock");
+        Path receiverSocket = dir.resolve("containerd.sock.ttrpc");
+        TtrpcServer receiver = TtrpcServer.builder().eventLoopGroup(EventLoops.shared())
+                .register(GrpcRig.FORWARD_SERVICE, "Forward", ForwardRequest.parser(), (ctx, r) -> Empty.getDefaultInstance())
+                .build().bind(receiverSocket);
+        Map<String, String> env = new HashMap<>(System.getenv());
+        env.put("JSHIM_EVENT_STREAM", "1");
+        env.put("TTRPC_ADDRESS", receiverSocket.toString());
+        String namespace = "jshim-stream-" + ProcessHandle.current().pid();
+        Child daemon = Reaper.get().spawn(SpawnSpec.of(java, "--enable-native-access=ALL-UNNAMED", "-cp", cp,
+                        "io.jshim.shim.cli.Main", "-namespace", namespace, "-address",
+                        dir.resolve("containerd.sock").toString(), "-id", "c1", "-socket", socket.toString())
+                .withEnv(env).withWorkDir(Files.createDirectories(dir.resolve("shim-bundle"))));
+        Path events = Path.of(socket + ".events");
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!Files.exists(events) && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertTrue(Files.exists(events), "the event stream listens on " + events);
+            Map<String, String> md = Map.of("containerd-namespace-ttrpc", namespace);
+            try (TtrpcClient client = TtrpcClient.connect(socket, EventLoops.shared(), Duration.ofSeconds(5))) {
+                String v2 = "containerd.task.v2.Task";
+                Duration t = Duration.ofSeconds(30);
+                client.call(v2, "Create", io.jshim.proto.task.CreateTaskRequest.newBuilder().setId("c1")
+                        .setBundle(bundle.toString()).build(), io.jshim.proto.task.CreateTaskResponse.parser(), t, md);
+                client.call(v2, "Start", io.jshim.proto.task.StartRequest.newBuilder().setId("c1").build(),
+                        io.jshim.proto.task.StartResponse.parser(), t, md);
+                client.call(v2, "Wait", io.jshim.proto.task.WaitRequest.newBuilder().setId("c1").build(),
+                        io.jshim.proto.task.WaitResponse.parser(), t, md);
+                client.call(v2, "Delete", io.jshim.proto.task.DeleteRequest.newBuilder().setId("c1").build(),
+                        io.jshim.proto.task.DeleteResponse.parser(), t, md);
+                // the events command, run as users run it: its own process, reading the stream from the start
+                io.jshim.reaper.CommandResult tail = new io.jshim.reaper.Monitor(Reaper.get()).run(SpawnSpec.of(java,
+                        "--enable-native-access=ALL-UNNAMED", "-cp", cp, "io.jshim.shim.cli.Main", "events",
+                        "--address", "unix://" + events, "--from-start", "--count", "4"), null, Duration.ofSeconds(30));
+                assertEquals(0, tail.status(), tail.stderrText());
+                List<String> topics = tail.stdoutText().lines().map(l -> l.split(" ")[2]).toList();
+                assertEquals(List.of("/tasks/create", "/tasks/start", "/tasks/exit", "/tasks/delete"), topics,
+                        tail.stdoutText());
+                assertTrue(tail.stdoutText().lines().toList().get(2).contains("\"exit_status\":3"), tail.stdoutText());
+                client.call(v2, "Shutdown", ShutdownRequest.getDefaultInstance(), Empty.parser(), t, md);
+            }
+            assertEquals(0, daemon.onExit().get(20, TimeUnit.SECONDS).status(), "daemon exits after Shutdown");
+            assertFalse(Files.exists(events), "the event socket is removed on exit");
+        } finally {
+            if (!daemon.onExit().isDone()) {
+                Posix.kill(daemon.pid(), 9);
+            }
+            receiver.close();
+        }
+    }
+
+    @Test
     void theEventsCommandPrintsOneLinePerEventInOrder(@TempDir Path dir) throws Exception {
         try (GrpcRig rig = new GrpcRig(dir)) {
             for (int i = 1; i <= 3; i++) {
