@@ -40,6 +40,18 @@ public sealed interface Cgroup permits CgroupV1, CgroupV2 {
     boolean exists();
 
     /**
+     * The processes in the cgroup now (cgroup.procs); empty when it is gone. A process leaves its cgroup while
+     * it exits, before it becomes a zombie, so an empty list means every member has been killed for good.
+     */
+    java.util.List<Integer> processes() throws IOException;
+
+    /** cgroup.procs of {@code dir}: one pid a line; none when the cgroup is gone. */
+    static java.util.List<Integer> readProcs(java.nio.file.Path dir) throws IOException {
+        return CgroupFiles.lines(dir.resolve("cgroup.procs")).orElse(java.util.List.of()).stream()
+                .map(String::trim).filter(l -> !l.isEmpty()).map(Integer::valueOf).toList();
+    }
+
+    /**
      * Moves this process into the cgroup at {@code cgroupPath} (relative to each hierarchy root,
      * as the shim_cgroup option gives it), creating the directories that are missing: on a v1
      * host in every mounted v1 hierarchy, on a v2 host in the unified one.

@@ -73,6 +73,13 @@ public record CgroupV1(Map<String, Path> controllers) implements Cgroup {
         return controllers.values().stream().allMatch(Files::isDirectory);
     }
 
+    @Override
+    public java.util.List<Integer> processes() throws IOException {
+        // every hierarchy holds the same processes; any controller's directory answers
+        Optional<Path> any = dir("pids").or(() -> dir("memory")).or(() -> controllers.values().stream().findFirst());
+        return any.isPresent() ? Cgroup.readProcs(any.get()) : java.util.List.of();
+    }
+
     private CgroupGoneException gone(Throwable cause) {
         String where = dir("memory").orElseGet(() -> controllers.values().iterator().next()).toString();
         return cause == null ? new CgroupGoneException(where) : new CgroupGoneException(where, cause);

@@ -50,4 +50,9 @@ public record CgroupV2(Path dir) implements Cgroup {
     public boolean exists() {
         return Files.isDirectory(dir);
     }
+
+    @Override
+    public java.util.List<Integer> processes() throws IOException {
+        return Cgroup.readProcs(dir);
+    }
 }

@@ -48,6 +48,8 @@ public final class ExitCoordinator {
     private static final Logger log = LoggerFactory.getLogger(ExitCoordinator.class);
     /** How long an exit waits for its output to drain; a grandchild still holding the pipe must not stall it forever. */
     static final Duration DRAIN_LIMIT = Duration.ofSeconds(5);
+    /** How long the init's exit waits for {@code runc kill --all} to take effect (a process in D state may not die). */
+    static final Duration KILL_ALL_LIMIT = Duration.ofSeconds(2);
 
     private final Consumer<Message> publisher;
     private final Executor workers;
@@ -281,6 +283,7 @@ public final class ExitCoordinator {
             // No private PID namespace: nothing else will end what is left of the container.
             try {
                 c.runc().kill(c.id(), 9, true);
+                awaitKilled(c);
             } catch (RuncException | IOException e) {
                 log.debug("[{}] kill --all after init exit: {}", c.id(), e.getMessage());
             }
@@ -299,6 +302,35 @@ public final class ExitCoordinator {
             finishInit(init, exit);
         } else {
             log.debug("[{}] init exit stashed until the running execs have exited", c.id());
+        }
+    }
+
+    /**
+     * {@code runc kill --all} returns once the signals are sent, not once the processes are dead; the init's
+     * TaskExit promises none is left, so wait (bounded) until the container's cgroup is empty. A process leaves
+     * its cgroup as it exits, so this takes the kernel's time to tear the processes down, usually under 1 ms.
+     */
+    private static void awaitKilled(Container c) {
+        io.jshim.cgroups.Cgroup cgroup = c.cgroup();
+        if (cgroup == null) {
+            return;
+        }
+        long deadline = System.nanoTime() + KILL_ALL_LIMIT.toNanos();
+        long pauseMicros = 100;
+        try {
+            while (!cgroup.processes().isEmpty()) {
+                if (System.nanoTime() - deadline > 0) {
+                    log.warn("[{}] processes still in the cgroup {} after kill --all: {}", c.id(), KILL_ALL_LIMIT,
+                            cgroup.processes());
+                    return;
+                }
+                TimeUnit.MICROSECONDS.sleep(pauseMicros);
+                pauseMicros = Math.min(pauseMicros * 2, 10_000);
+            }
+        } catch (IOException e) {
+            log.debug("[{}] cgroup.procs after kill --all: {}", c.id(), e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -399,17 +399,24 @@ public final class TaskService implements AutoCloseable {
         return exec.pid();
     }
 
-    /** Whether the kernel says {@code pid} is dead: gone, or a zombie not yet reaped. */
+    /** PF_EXITING in /proc/PID/stat's flags: set as do_exit begins, before the namespaces are torn down. */
+    private static final long PF_EXITING = 0x4;
+
+    /** Whether the kernel says {@code pid} is dying or dead: exiting, a zombie not yet reaped, or gone. */
     private static boolean hasDied(int pid) {
         if (pid <= 0) {
             return false;
         }
         try {
             String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            char state = stat.charAt(stat.lastIndexOf(')') + 2); // the comm field may hold spaces and ')'
-            return state == 'Z' || state == 'X' || state == 'x';
-        } catch (IOException | IndexOutOfBoundsException e) {
+            // after the comm field (which may hold spaces and ')'): state ppid pgrp session tty_nr tpgid flags ...
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            char state = f[0].charAt(0);
+            return state == 'Z' || state == 'X' || state == 'x' || (Long.parseLong(f[6]) & PF_EXITING) != 0;
+        } catch (IOException e) {
             return true; // no /proc entry: already reaped
+        } catch (RuntimeException unreadable) {
+            return false; // a stat line we cannot read says nothing of a death
         }
     }
 

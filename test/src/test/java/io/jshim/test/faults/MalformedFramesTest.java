@@ -153,12 +153,30 @@ class MalformedFramesTest {
     }
 
     @Test
-    @Disabled("bug: the daemon's RSS grows by 50-80 MB under 1-4 MiB garbage frames (full scale; borderline at small):"
-            + " FrameDecoder buffers each body in the pooled direct cumulation and copies it to a heap byte[] per"
-            + " connection with no server-wide limit, and the 64 MiB SerialGC heap expands to hold the tenured"
-            + " garbage. Not live data: after GC.run the heap is back to ~5.5 MB. See the report")
+    @Disabled("over the bound: the daemon's RSS peaks 50-80 MB over its ~86 MB baseline under 1-4 MiB garbage"
+            + " frames. Not live data (heap after GC.run ~5.5 MB): with -Xms4m the young generation is ~2 MB, so"
+            + " bodies and the objects of ~29,000 reconnects are promoted and the 64 MiB SerialGC heap grows to hold"
+            + " them. Measured: bodies off the heap alone did not help; -Xmx24m brought the peak to +33 MB. Needs a"
+            + " heap size proven safe for 100 containers first (issue 10 note)")
     void rssStaysWithinBaselinePlus32MbUnderGarbage(@TempDir Path dir) throws Exception {
         fuzz(dir, true);
+    }
+
+    /** Diagnostics: the mappings holding the most resident memory (jshim.fuzz.diag). */
+    static String topMappings(int pid) throws IOException {
+        List<String[]> maps = new ArrayList<>();
+        String head = null;
+        for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/" + pid + "/smaps"))) {
+            if (line.matches("^[0-9a-f]+-[0-9a-f]+ .*")) {
+                head = line;
+            } else if (line.startsWith("Rss:") && head != null) {
+                maps.add(new String[] {line.replaceAll("\\D", ""), head});
+            }
+        }
+        maps.sort((x, y) -> Long.compare(Long.parseLong(y[0]), Long.parseLong(x[0])));
+        StringBuilder out = new StringBuilder("top mappings by RSS (KiB):\n");
+        maps.stream().limit(15).forEach(m -> out.append(m[0]).append("  ").append(m[1]).append('\n'));
+        return out.toString();
     }
 
     static void fuzz(Path dir, boolean checkRss) throws Exception {
@@ -175,6 +193,9 @@ class MalformedFramesTest {
                 System.out.println(shim.daemon().jcmd("GC.run") + shim.daemon().jcmd("GC.heap_info")
                         + shim.daemon().jcmd("GC.class_histogram").lines().limit(25).collect(
                                 java.util.stream.Collectors.joining("\n")));
+            }
+            if (Boolean.getBoolean("jshim.fuzz.diag")) {
+                System.out.println(topMappings(shim.daemon().pid()));
             }
             int threadsBaseline = shim.daemon().threadCount();
 
@@ -221,6 +242,8 @@ class MalformedFramesTest {
             client.join();
             long rssAfter = shim.daemon().rssKb();
             if (Boolean.getBoolean("jshim.fuzz.diag")) {
+                System.out.println(shim.daemon().jcmd("VM.native_memory summary"));
+                System.out.println(topMappings(shim.daemon().pid()));
                 System.out.println(shim.daemon().jcmd("GC.heap_info"));
                 System.out.println(shim.daemon().jcmd("GC.run") + shim.daemon().jcmd("GC.heap_info")
                         + shim.daemon().jcmd("GC.class_histogram").lines().limit(25).collect(
