@@ -28,8 +28,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import jnr.ffi.Memory;
-import jnr.ffi.Pointer;
+import java.lang.foreign.MemorySegment;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 /**
  * Reports OOM kills in cgroups. One platform thread ("jshim-oom") serves every watched cgroup of
@@ -88,8 +90,8 @@ public final class OomWatcher implements AutoCloseable {
     /** v1 watches whose oom_kill counter is to be re-read soon; watcher thread only. */
     private final Set<V1Watch> rechecking = new HashSet<>();
     /** Buffers for reads on the watcher thread; watcher thread only. */
-    private final Pointer events;
-    private final Pointer readBuffer;
+    private final MemorySegment events;
+    private final MemorySegment readBuffer;
 
     /** Guards {@link #terminated} and the control fd against the watcher's final cleanup. */
     private final Object lifecycle = new Object();
@@ -108,8 +110,8 @@ public final class OomWatcher implements AutoCloseable {
             libc.close(epollFd);
             throw new UncheckedIOException(e);
         }
-        events = Memory.allocateDirect(LinuxNative.runtime(), LinuxNative.EPOLL_EVENT_SIZE * MAX_EVENTS);
-        readBuffer = Memory.allocateDirect(LinuxNative.runtime(), 4096);
+        events = LinuxNative.allocate(LinuxNative.EPOLL_EVENT_SIZE * MAX_EVENTS);
+        readBuffer = LinuxNative.allocate(4096);
         try {
             epollAdd(controlFd, CONTROL_ID);
         } catch (IOException e) {
@@ -194,7 +196,7 @@ public final class OomWatcher implements AutoCloseable {
                     break;
                 }
                 for (int i = 0; i < n; i++) {
-                    long id = events.getLong((long) i * LinuxNative.EPOLL_EVENT_SIZE + LinuxNative.EPOLL_DATA_OFFSET);
+                    long id = events.get(JAVA_LONG_UNALIGNED, (long) i * LinuxNative.EPOLL_EVENT_SIZE + LinuxNative.EPOLL_DATA_OFFSET);
                     if (id == CONTROL_ID) {
                         drain(controlFd);
                         continue;
@@ -354,9 +356,9 @@ public final class OomWatcher implements AutoCloseable {
     // ---- native helpers ----
 
     private void epollAdd(int fd, long id) throws IOException {
-        Pointer ev = Memory.allocateDirect(LinuxNative.runtime(), LinuxNative.EPOLL_EVENT_SIZE);
-        ev.putInt(0, LinuxNative.EPOLLIN | LinuxNative.EPOLLERR | LinuxNative.EPOLLHUP);
-        ev.putLong(LinuxNative.EPOLL_DATA_OFFSET, id);
+        MemorySegment ev = LinuxNative.allocate(LinuxNative.EPOLL_EVENT_SIZE);
+        ev.set(JAVA_INT, 0, LinuxNative.EPOLLIN | LinuxNative.EPOLLERR | LinuxNative.EPOLLHUP);
+        ev.set(JAVA_LONG_UNALIGNED, LinuxNative.EPOLL_DATA_OFFSET, id);
         if (libc.epoll_ctl(epollFd, LinuxNative.EPOLL_CTL_ADD, fd, ev) < 0) {
             throw LinuxNative.failure("epoll_ctl");
         }
@@ -364,15 +366,15 @@ public final class OomWatcher implements AutoCloseable {
 
     /** Caller holds {@link #lifecycle} and has checked the control fd is still open. */
     private void wakeLocked() {
-        Pointer one = Memory.allocateDirect(LinuxNative.runtime(), 8);
-        one.putLong(0, 1);
+        MemorySegment one = LinuxNative.allocate(8);
+        one.set(JAVA_LONG, 0, 1L);
         libc.write(controlFd, one, 8);
     }
 
     /** Reads an eventfd's counter (0 if nothing was pending); watcher thread only. */
     private long readCounter(int fd) {
         long n = libc.read(fd, readBuffer, 8);
-        return n == 8 ? readBuffer.getLong(0) : 0;
+        return n == 8 ? readBuffer.get(JAVA_LONG, 0) : 0;
     }
 
     /** Reads until EAGAIN, discarding; watcher thread only. */

@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The caller's thread only waits (on futures, so a virtual thread is fine); the pipes are
  * moved by an {@link OutputPump} on a pooled platform thread ("jshim-monitor-io"), because
- * poll(2) through jnr-ffi would pin a virtual thread's carrier for the whole command.
+ * a blocking poll(2) (a native call) would pin a virtual thread's carrier for the whole command.
  *
  * <p>When the command's own exit has been seen, its output is read until end of file for at most
  * {@code drainAfterExit}: a descendant that outlives the command and keeps the pipes open (a

@@ -1,7 +1,14 @@
 package io.jshim.reaper;
 
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -9,10 +16,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
-import jnr.ffi.Pointer;
-
 /**
- * posix_spawnp(3) with glibc's file and attribute actions, bound through jnr-ffi. Only the spawn
+ * posix_spawnp(3) with glibc's file and attribute actions, bound with the FFM API. Only the spawn
  * itself happens here; registering the pid is {@link Reaper}'s job.
  *
  * <p>The child starts with an empty signal mask and every signal at its default disposition
@@ -35,10 +40,39 @@ final class NativeSpawn {
     private static final short POSIX_SPAWN_SETSIGDEF = 0x04;
     private static final short POSIX_SPAWN_SETSIGMASK = 0x08;
     private static final short POSIX_SPAWN_SETSID = 0x80;
-    // glibc x86-64: posix_spawn_file_actions_t is 80 bytes, posix_spawnattr_t 336, sigset_t 128.
-    private static final int FILE_ACTIONS_SIZE = 256;
-    private static final int ATTR_SIZE = 512;
+    // glibc x86-64 (sizeof in the headers): posix_spawn_file_actions_t 80 bytes, posix_spawnattr_t 336,
+    // sigset_t 128. glibc cannot change them without new symbol versions: they are embedded in callers.
+    private static final int FILE_ACTIONS_SIZE = 80;
+    private static final int ATTR_SIZE = 336;
     private static final int SIGSET_SIZE = 128;
+
+    private static final FunctionDescriptor INT_PTR = FunctionDescriptor.of(JAVA_INT, ADDRESS);
+    private static final FunctionDescriptor INT_PTR_INT = FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT);
+    private static final FunctionDescriptor INT_PTR_PTR = FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS);
+    // These return their error number; none sets errno for us to read.
+    private static final Native.Fn SPAWNP = new Native.Fn("posix_spawnp", false,
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+    private static final Native.Fn ACTIONS_INIT = new Native.Fn("posix_spawn_file_actions_init", false, INT_PTR);
+    private static final Native.Fn ACTIONS_DESTROY = new Native.Fn("posix_spawn_file_actions_destroy", false, INT_PTR);
+    private static final Native.Fn ADD_DUP2 = new Native.Fn("posix_spawn_file_actions_adddup2", false,
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+    private static final Native.Fn ADD_CLOSE = new Native.Fn("posix_spawn_file_actions_addclose", false, INT_PTR_INT);
+    private static final Native.Fn ADD_OPEN = new Native.Fn("posix_spawn_file_actions_addopen", false,
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+    private static final Native.Fn ADD_CHDIR = new Native.Fn("posix_spawn_file_actions_addchdir_np", false,
+            INT_PTR_PTR);
+    private static final Native.Fn ADD_CLOSEFROM = new Native.Fn("posix_spawn_file_actions_addclosefrom_np", false,
+            INT_PTR_INT);
+    private static final Native.Fn ATTR_INIT = new Native.Fn("posix_spawnattr_init", false, INT_PTR);
+    private static final Native.Fn ATTR_DESTROY = new Native.Fn("posix_spawnattr_destroy", false, INT_PTR);
+    private static final Native.Fn ATTR_SETFLAGS = new Native.Fn("posix_spawnattr_setflags", false,
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_SHORT));
+    private static final Native.Fn ATTR_SETSIGMASK = new Native.Fn("posix_spawnattr_setsigmask", false,
+            INT_PTR_PTR);
+    private static final Native.Fn ATTR_SETSIGDEFAULT = new Native.Fn("posix_spawnattr_setsigdefault", false,
+            INT_PTR_PTR);
+    private static final Native.Fn SIGEMPTYSET = new Native.Fn("sigemptyset", false, INT_PTR);
+    private static final Native.Fn SIGFILLSET = new Native.Fn("sigfillset", false, INT_PTR);
     private static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
     private NativeSpawn() {
@@ -77,35 +111,40 @@ final class NativeSpawn {
             throw new PosixException("spawn " + spec.commandLine() + ": working directory " + spec.workDir(),
                     Files.exists(spec.workDir()) ? 20 /* ENOTDIR */ : Native.ENOENT);
         }
-        LibC c = Native.C;
-        Pointer actions = Native.allocate(FILE_ACTIONS_SIZE);
-        Pointer attr = Native.allocate(ATTR_SIZE);
-        check(c.posix_spawn_file_actions_init(actions), "posix_spawn_file_actions_init");
-        try {
-            check(c.posix_spawnattr_init(attr), "posix_spawnattr_init");
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment actions = arena.allocate(FILE_ACTIONS_SIZE, 8);
+            MemorySegment attr = arena.allocate(ATTR_SIZE, 8);
+            check((int) ACTIONS_INIT.handle().invokeExact(actions), "posix_spawn_file_actions_init");
             try {
-                addFileActions(actions, spec);
-                setAttributes(attr, spec.newSession());
-                Pointer argvBlock = stringArray(argv);
-                Pointer envBlock = stringArray(environment(spec.env()));
-                Pointer pid = Native.allocate(4);
-                int err = c.posix_spawnp(pid, argv.getFirst(), actions, attr, argvBlock, envBlock);
-                if (err != 0) {
-                    throw Native.failure("spawn " + spec.commandLine(), err);
+                check((int) ATTR_INIT.handle().invokeExact(attr), "posix_spawnattr_init");
+                try {
+                    addFileActions(arena, actions, spec);
+                    setAttributes(arena, attr, spec.newSession());
+                    MemorySegment argvBlock = stringArray(arena, argv);
+                    MemorySegment envBlock = stringArray(arena, environment(spec.env()));
+                    MemorySegment pid = arena.allocate(JAVA_INT);
+                    int err = (int) SPAWNP.handle().invokeExact(pid, arena.allocateFrom(argv.getFirst()), actions, attr,
+                            argvBlock, envBlock);
+                    if (err != 0) {
+                        throw Native.failure("spawn " + spec.commandLine(), err);
+                    }
+                    return pid.get(JAVA_INT, 0);
+                } finally {
+                    int ignored = (int) ATTR_DESTROY.handle().invokeExact(attr);
                 }
-                return pid.getInt(0);
             } finally {
-                c.posix_spawnattr_destroy(attr);
+                int ignored = (int) ACTIONS_DESTROY.handle().invokeExact(actions);
             }
-        } finally {
-            c.posix_spawn_file_actions_destroy(actions);
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Native.unexpected(t);
         }
     }
 
-    private static void addFileActions(Pointer actions, SpawnSpec spec) throws IOException {
-        LibC c = Native.C;
+    private static void addFileActions(Arena arena, MemorySegment actions, SpawnSpec spec) throws Throwable {
         if (spec.workDir() != null) {
-            check(c.posix_spawn_file_actions_addchdir_np(actions, spec.workDir().toString()), "addchdir_np");
+            check((int) ADD_CHDIR.handle().invokeExact(actions, arena.allocateFrom(spec.workDir().toString())), "addchdir_np");
         }
         Map<Integer, Integer> fds = new TreeMap<>(spec.fds());
         int highest = 2;
@@ -116,42 +155,42 @@ final class NativeSpawn {
         int maxTarget = 2;
         int i = 0;
         for (var e : fds.entrySet()) {
-            check(c.posix_spawn_file_actions_adddup2(actions, e.getValue(), scratch + i++), "adddup2");
+            check((int) ADD_DUP2.handle().invokeExact(actions, (int) e.getValue(), scratch + i++), "adddup2");
         }
         i = 0;
         for (var e : fds.entrySet()) {
-            check(c.posix_spawn_file_actions_adddup2(actions, scratch + i++, e.getKey()), "adddup2");
+            check((int) ADD_DUP2.handle().invokeExact(actions, scratch + i++, (int) e.getKey()), "adddup2");
             maxTarget = Math.max(maxTarget, e.getKey());
         }
+        MemorySegment devNull = arena.allocateFrom("/dev/null");
         for (int std = 0; std <= 2; std++) {
             if (!fds.containsKey(std)) {
-                check(c.posix_spawn_file_actions_addopen(actions, std, "/dev/null", Posix.O_RDWR, 0), "addopen");
+                check((int) ADD_OPEN.handle().invokeExact(actions, std, devNull, Posix.O_RDWR, 0), "addopen");
             }
         }
         for (int fd = 3; fd <= maxTarget; fd++) {
             if (!fds.containsKey(fd)) {
-                check(c.posix_spawn_file_actions_addclose(actions, fd), "addclose");
+                check((int) ADD_CLOSE.handle().invokeExact(actions, fd), "addclose");
             }
         }
-        check(c.posix_spawn_file_actions_addclosefrom_np(actions, maxTarget + 1), "addclosefrom_np");
+        check((int) ADD_CLOSEFROM.handle().invokeExact(actions, maxTarget + 1), "addclosefrom_np");
     }
 
-    private static void setAttributes(Pointer attr, boolean newSession) throws IOException {
-        LibC c = Native.C;
-        Pointer empty = Native.allocate(SIGSET_SIZE);
-        Pointer all = Native.allocate(SIGSET_SIZE);
-        c.sigemptyset(empty);
-        c.sigfillset(all);
+    private static void setAttributes(Arena arena, MemorySegment attr, boolean newSession) throws Throwable {
+        MemorySegment empty = arena.allocate(SIGSET_SIZE, 8);
+        MemorySegment all = arena.allocate(SIGSET_SIZE, 8);
+        check((int) SIGEMPTYSET.handle().invokeExact(empty), "sigemptyset");
+        check((int) SIGFILLSET.handle().invokeExact(all), "sigfillset");
         // glibc's sigfillset leaves out its internal signals 32 (SIGCANCEL) and 33 (SIGSETXID), and
         // its spawn child then sets them to SIG_IGN, which exec keeps: every child (runc, and so the
         // containers) would start with them ignored, unlike a Go-spawned one. setsigdefault copies
         // the set as it is, so add their bits (signal n is bit n-1) by hand: SIG_DFL is safe in the
         // child because nothing sends those signals to it before it execs.
-        all.putLong(0, all.getLong(0) | (1L << 31) | (1L << 32));
-        check(c.posix_spawnattr_setsigmask(attr, empty), "setsigmask");
-        check(c.posix_spawnattr_setsigdefault(attr, all), "setsigdefault");
+        all.set(JAVA_LONG, 0, all.get(JAVA_LONG, 0) | (1L << 31) | (1L << 32));
+        check((int) ATTR_SETSIGMASK.handle().invokeExact(attr, empty), "setsigmask");
+        check((int) ATTR_SETSIGDEFAULT.handle().invokeExact(attr, all), "setsigdefault");
         short flags = (short) (POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | (newSession ? POSIX_SPAWN_SETSID : 0));
-        check(c.posix_spawnattr_setflags(attr, flags), "setflags");
+        check((int) ATTR_SETFLAGS.handle().invokeExact(attr, flags), "setflags");
     }
 
     private static List<String> environment(Map<String, String> env) {
@@ -161,25 +200,13 @@ final class NativeSpawn {
         return entries;
     }
 
-    /** A NULL-terminated char*[] and its strings in one native block (freed with the returned pointer). */
-    private static Pointer stringArray(List<String> strings) {
-        int pointerBytes = (strings.size() + 1) * 8;
-        List<byte[]> encoded = new ArrayList<>(strings.size());
-        int total = pointerBytes;
-        for (String s : strings) {
-            byte[] b = s.getBytes(StandardCharsets.UTF_8);
-            encoded.add(b);
-            total += b.length + 1;
+    /** A NULL-terminated char*[] of the strings, all in {@code arena}. */
+    private static MemorySegment stringArray(Arena arena, List<String> strings) {
+        MemorySegment array = arena.allocate(ADDRESS, strings.size() + 1); // zeroed: the last slot is NULL
+        for (int i = 0; i < strings.size(); i++) {
+            array.setAtIndex(ADDRESS, i, arena.allocateFrom(strings.get(i)));
         }
-        Pointer block = Native.allocate(total);
-        long offset = pointerBytes;
-        for (int i = 0; i < encoded.size(); i++) {
-            byte[] b = encoded.get(i);
-            block.put(offset, b, 0, b.length); // the terminating NUL is already there: zero-filled
-            block.putAddress(i * 8L, block.address() + offset);
-            offset += b.length + 1;
-        }
-        return block; // the last pointer slot stays NULL
+        return array;
     }
 
     private static void check(int err, String what) throws IOException {

@@ -1,9 +1,12 @@
 package io.jshim.reaper;
 
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-
-import jnr.ffi.Pointer;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 
 /**
  * Moves one command's stdin, stdout and stderr with a single poll(2) loop on non-blocking pipes,
@@ -68,9 +71,9 @@ final class OutputPump {
     void run() throws IOException {
         int out = stdoutFd;
         int err = stderrFd;
-        Pointer fds = Native.allocate(4 * POLLFD_SIZE);
         byte[] buf = new byte[CHUNK];
-        try {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment fds = arena.allocate(4 * POLLFD_SIZE, 4);
             if (stdinFd >= 0 && stdin.length == 0) {
                 stdinFd = closeFd(stdinFd);
             }
@@ -83,8 +86,9 @@ final class OutputPump {
                 n = add(fds, n, err, POLLIN);
                 int inSlot = stdinFd >= 0 ? n : -1;
                 n = add(fds, n, stdinFd, POLLOUT);
-                if (Native.C.poll(fds, n, -1) < 0) {
-                    int errno = Native.errno();
+                int ready = Native.poll(fds, n, -1);
+                if (ready < 0) {
+                    int errno = -ready;
                     if (errno == Native.EINTR) {
                         continue;
                     }
@@ -185,18 +189,18 @@ final class OutputPump {
         return true;
     }
 
-    private static int add(Pointer fds, int n, int fd, short events) {
+    private static int add(MemorySegment fds, int n, int fd, short events) {
         if (fd < 0) {
             return n;
         }
-        fds.putInt((long) n * POLLFD_SIZE, fd);
-        fds.putShort((long) n * POLLFD_SIZE + 4, events);
-        fds.putShort((long) n * POLLFD_SIZE + 6, (short) 0);
+        fds.set(JAVA_INT, (long) n * POLLFD_SIZE, fd);
+        fds.set(JAVA_SHORT, (long) n * POLLFD_SIZE + 4, events);
+        fds.set(JAVA_SHORT, (long) n * POLLFD_SIZE + 6, (short) 0);
         return n + 1;
     }
 
-    private static short revents(Pointer fds, int slot) {
-        return fds.getShort((long) slot * POLLFD_SIZE + 6);
+    private static short revents(MemorySegment fds, int slot) {
+        return fds.get(JAVA_SHORT, (long) slot * POLLFD_SIZE + 6);
     }
 
     private static int closeFd(int fd) {

@@ -1,16 +1,16 @@
 package io.jshim.reaper;
 
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
 import java.io.IOException;
-import java.nio.ByteBuffer;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Objects;
 
-import jnr.constants.platform.Errno;
-import jnr.ffi.Pointer;
-
 /**
- * Thin native helpers (glibc through jnr-ffi) for the modules that handle fds, fifos, ptys and
+ * Thin native helpers (glibc through the FFM API, see {@link Native}) for the modules that handle fds, fifos, ptys and
  * signals. Every failing call throws {@link PosixException} carrying errno, its text and name;
  * {@code kill} on a missing process throws {@link NoSuchProcessException}. Calls interrupted by a
  * signal (EINTR) are retried.
@@ -52,31 +52,54 @@ public final class Posix {
     private static final int PR_SET_CHILD_SUBREAPER = 36;
     private static final int S_IFMT = 0170000;
     private static final int S_IFIFO = 0010000;
+    private static final int WINSIZE_SIZE = 8; // struct winsize { ushort row, col, xpixel, ypixel }
+
+    /**
+     * Linux errno names by value (x86-64 and aarch64 share them), as jnr-constants named them before
+     * (EDEADLOCK for 35, ENOTSUP for 95); null where Linux has only an alias (41, 58).
+     */
+    private static final String[] ERRNO_NAMES = {null,
+        "EPERM", "ENOENT", "ESRCH", "EINTR", "EIO", "ENXIO", "E2BIG", "ENOEXEC", "EBADF", "ECHILD",
+        "EAGAIN", "ENOMEM", "EACCES", "EFAULT", "ENOTBLK", "EBUSY", "EEXIST", "EXDEV", "ENODEV", "ENOTDIR",
+        "EISDIR", "EINVAL", "ENFILE", "EMFILE", "ENOTTY", "ETXTBSY", "EFBIG", "ENOSPC", "ESPIPE", "EROFS",
+        "EMLINK", "EPIPE", "EDOM", "ERANGE", "EDEADLOCK", "ENAMETOOLONG", "ENOLCK", "ENOSYS", "ENOTEMPTY", "ELOOP",
+        null, "ENOMSG", "EIDRM", "ECHRNG", "EL2NSYNC", "EL3HLT", "EL3RST", "ELNRNG", "EUNATCH", "ENOCSI",
+        "EL2HLT", "EBADE", "EBADR", "EXFULL", "ENOANO", "EBADRQC", "EBADSLT", null, "EBFONT", "ENOSTR",
+        "ENODATA", "ETIME", "ENOSR", "ENONET", "ENOPKG", "EREMOTE", "ENOLINK", "EADV", "ESRMNT", "ECOMM",
+        "EPROTO", "EMULTIHOP", "EDOTDOT", "EBADMSG", "EOVERFLOW", "ENOTUNIQ", "EBADFD", "EREMCHG", "ELIBACC", "ELIBBAD",
+        "ELIBSCN", "ELIBMAX", "ELIBEXEC", "EILSEQ", "ERESTART", "ESTRPIPE", "EUSERS", "ENOTSOCK", "EDESTADDRREQ",
+        "EMSGSIZE", "EPROTOTYPE", "ENOPROTOOPT", "EPROTONOSUPPORT", "ESOCKTNOSUPPORT", "ENOTSUP", "EPFNOSUPPORT",
+        "EAFNOSUPPORT", "EADDRINUSE", "EADDRNOTAVAIL", "ENETDOWN", "ENETUNREACH", "ENETRESET", "ECONNABORTED",
+        "ECONNRESET", "ENOBUFS", "EISCONN", "ENOTCONN", "ESHUTDOWN", "ETOOMANYREFS", "ETIMEDOUT", "ECONNREFUSED",
+        "EHOSTDOWN", "EHOSTUNREACH", "EALREADY", "EINPROGRESS", "ESTALE", "EUCLEAN", "ENOTNAM", "ENAVAIL", "EISNAM",
+        "EREMOTEIO", "EDQUOT", "ENOMEDIUM", "EMEDIUMTYPE", "ECANCELED", "ENOKEY", "EKEYEXPIRED", "EKEYREVOKED",
+        "EKEYREJECTED", "EOWNERDEAD", "ENOTRECOVERABLE", "ERFKILL", "EHWPOISON"};
 
     private Posix() {
     }
 
+    /** Our pid, from the JDK: no native call to link for it on the daemon's boot path. */
     public static int getpid() {
-        return Native.C.getpid();
+        return (int) ProcessHandle.current().pid();
     }
 
     public static int geteuid() {
-        return Native.C.geteuid();
+        return Native.geteuid();
     }
 
     public static int getegid() {
-        return Native.C.getegid();
+        return Native.getegid();
     }
 
     /** open(2); {@code mode} matters only with O_CREAT. Returns the new fd. */
     public static int open(String path, int flags, int mode) throws IOException {
         Objects.requireNonNull(path, "path");
         while (true) {
-            int fd = Native.C.open(path, flags, mode);
+            int fd = Native.open(path, flags, mode);
             if (fd >= 0) {
                 return fd;
             }
-            int errno = Native.errno();
+            int errno = -fd;
             if (errno != Native.EINTR) {
                 throw Native.failure("open " + path, errno);
             }
@@ -88,21 +111,23 @@ public final class Posix {
         if (fd < 0) {
             return;
         }
-        Native.C.close(fd);
+        Native.close(fd);
     }
 
     /** pipe2(O_CLOEXEC): {read end, write end}; children get them only through {@link SpawnSpec#withFd}. */
     public static int[] pipe() throws IOException {
         int[] fds = new int[2];
-        if (Native.C.pipe2(fds, O_CLOEXEC) != 0) {
-            throw Native.lastFailure("pipe2");
+        int r = Native.pipe2(fds, O_CLOEXEC);
+        if (r != 0) {
+            throw Native.failure("pipe2", -r);
         }
         return fds;
     }
 
     public static void fchown(int fd, int uid, int gid) throws IOException {
-        if (Native.C.fchown(fd, uid, gid) != 0) {
-            throw Native.lastFailure("fchown fd " + fd + " to " + uid + ":" + gid);
+        int r = Native.fchown(fd, uid, gid);
+        if (r != 0) {
+            throw Native.failure("fchown fd " + fd + " to " + uid + ":" + gid, -r);
         }
     }
 
@@ -113,14 +138,16 @@ public final class Posix {
      * @throws NoSuchProcessException ESRCH
      */
     public static void kill(int pid, int signal) throws IOException {
-        if (Native.C.kill(pid, signal) != 0) {
-            throw Native.lastFailure("kill " + pid + " signal " + signal);
+        int r = Native.kill(pid, signal);
+        if (r != 0) {
+            throw Native.failure("kill " + pid + " signal " + signal, -r);
         }
     }
 
     public static void mkfifo(String path, int mode) throws IOException {
-        if (Native.C.mkfifo(path, mode) != 0) {
-            throw Native.lastFailure("mkfifo " + path);
+        int r = Native.mkfifo(path, mode);
+        if (r != 0) {
+            throw Native.failure("mkfifo " + path, -r);
         }
     }
 
@@ -134,14 +161,14 @@ public final class Posix {
             return 0;
         }
         while (true) {
-            long n = Native.C.read(fd, ByteBuffer.wrap(buf, off, len), len);
+            long n = Native.read(fd, buf, off, len);
             if (n > 0) {
                 return (int) n;
             }
             if (n == 0) {
                 return -1;
             }
-            int errno = Native.errno();
+            int errno = (int) -n;
             if (errno != Native.EINTR) {
                 throw Native.failure("read fd " + fd, errno);
             }
@@ -152,11 +179,11 @@ public final class Posix {
     public static int write(int fd, byte[] buf, int off, int len) throws IOException {
         Objects.checkFromIndexSize(off, len, buf.length);
         while (true) {
-            long n = Native.C.write(fd, ByteBuffer.wrap(buf, off, len), len);
+            long n = Native.write(fd, buf, off, len);
             if (n >= 0) {
                 return (int) n;
             }
-            int errno = Native.errno();
+            int errno = (int) -n;
             if (errno != Native.EINTR) {
                 throw Native.failure("write fd " + fd, errno);
             }
@@ -165,39 +192,48 @@ public final class Posix {
 
     /** Sets or clears O_NONBLOCK on the open file description of {@code fd}. */
     public static void setNonBlocking(int fd, boolean on) throws IOException {
-        int flags = Native.C.fcntl(fd, F_GETFL, 0);
+        int flags = Native.fcntl(fd, F_GETFL, 0);
         if (flags < 0) {
-            throw Native.lastFailure("fcntl F_GETFL fd " + fd);
+            throw Native.failure("fcntl F_GETFL fd " + fd, -flags);
         }
         int wanted = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
-        if (wanted != flags && Native.C.fcntl(fd, F_SETFL, wanted) != 0) {
-            throw Native.lastFailure("fcntl F_SETFL fd " + fd);
+        int r = wanted == flags ? 0 : Native.fcntl(fd, F_SETFL, wanted);
+        if (r != 0) {
+            throw Native.failure("fcntl F_SETFL fd " + fd, -r);
         }
     }
 
     /** ioctl TIOCSWINSZ on a terminal fd (a pty master, for a container's console). */
     public static void setWinsize(int fd, int rows, int cols) throws IOException {
-        Pointer winsize = Native.allocate(8); // struct winsize { ushort row, col, xpixel, ypixel }
-        winsize.putShort(0, (short) rows);
-        winsize.putShort(2, (short) cols);
-        if (Native.C.ioctl(fd, TIOCSWINSZ, winsize) != 0) {
-            throw Native.lastFailure("ioctl TIOCSWINSZ fd " + fd);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment winsize = arena.allocate(WINSIZE_SIZE);
+            winsize.set(JAVA_SHORT, 0, (short) rows);
+            winsize.set(JAVA_SHORT, 2, (short) cols);
+            int r = Native.ioctl(fd, TIOCSWINSZ, winsize);
+            if (r != 0) {
+                throw Native.failure("ioctl TIOCSWINSZ fd " + fd, -r);
+            }
         }
     }
 
     /** ioctl TIOCGWINSZ: {rows, cols}. */
     public static int[] getWinsize(int fd) throws IOException {
-        Pointer winsize = Native.allocate(8);
-        if (Native.C.ioctl(fd, TIOCGWINSZ, winsize) != 0) {
-            throw Native.lastFailure("ioctl TIOCGWINSZ fd " + fd);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment winsize = arena.allocate(WINSIZE_SIZE);
+            int r = Native.ioctl(fd, TIOCGWINSZ, winsize);
+            if (r != 0) {
+                throw Native.failure("ioctl TIOCGWINSZ fd " + fd, -r);
+            }
+            return new int[] {Short.toUnsignedInt(winsize.get(JAVA_SHORT, 0)),
+                    Short.toUnsignedInt(winsize.get(JAVA_SHORT, 2))};
         }
-        return new int[] {Short.toUnsignedInt(winsize.getShort(0)), Short.toUnsignedInt(winsize.getShort(2))};
     }
 
     /** prctl(PR_SET_CHILD_SUBREAPER, 1): orphaned descendants are re-parented to this process. */
     public static void prctlSubreaper() throws IOException {
-        if (Native.C.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
-            throw Native.lastFailure("prctl PR_SET_CHILD_SUBREAPER");
+        int r = Native.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+        if (r != 0) {
+            throw Native.failure("prctl PR_SET_CHILD_SUBREAPER", -r);
         }
     }
 
@@ -213,13 +249,13 @@ public final class Posix {
 
     /** strerror(3): "No such file or directory" for ENOENT. */
     public static String strerror(int errno) {
-        String text = Native.C.strerror(errno);
+        String text = Native.strerror(errno);
         return text == null ? "errno " + errno : text;
     }
 
     /** "ENOENT" for 2; "errno N" for values without a name. */
     public static String errnoName(int errno) {
-        Errno e = Errno.valueOf(errno);
-        return e == null || e == Errno.__UNKNOWN_CONSTANT__ ? "errno " + errno : e.name();
+        String name = errno > 0 && errno < ERRNO_NAMES.length ? ERRNO_NAMES[errno] : null;
+        return name == null ? "errno " + errno : name;
     }
 }

@@ -1,7 +1,11 @@
 package io.jshim.reaper;
 
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
@@ -17,7 +21,6 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
-import jnr.ffi.Pointer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -79,8 +82,9 @@ public final class Reaper {
     private static final int WEXITED = 4;
     private static final int WNOWAIT = 0x01000000;
     private static final int WALL = 0x40000000; // __WALL: also children with a non-SIGCHLD exit signal
+    // siginfo_t on x86-64 Linux (glibc headers): 128 bytes; si_signo 0, si_errno 4, si_code 8, si_pid 16.
     private static final int SIGINFO_SIZE = 128;
-    private static final int SI_PID_OFFSET = 16; // siginfo_t on 64-bit Linux: signo, errno, code, pad, pid
+    private static final int SI_PID_OFFSET = 16;
 
     /** Guarded by Reaper.class. */
     private static Reaper instance;
@@ -234,8 +238,10 @@ public final class Reaper {
     }
 
     private void reapForever() {
-        Pointer siginfo = Native.allocate(SIGINFO_SIZE);
-        Pointer status = Native.allocate(4);
+        // The reaper thread's own buffers, for its whole life (an automatic arena: any thread may touch it).
+        Arena arena = Arena.ofAuto();
+        MemorySegment siginfo = arena.allocate(SIGINFO_SIZE, 8);
+        MemorySegment status = arena.allocate(JAVA_INT);
         while (true) {
             try {
                 int pid = nextZombie(siginfo);
@@ -251,12 +257,13 @@ public final class Reaper {
     }
 
     /** Blocks until some child is a zombie and returns its pid (not reaped); 0 after parking on ECHILD. */
-    private int nextZombie(Pointer siginfo) {
-        siginfo.putInt(SI_PID_OFFSET, 0);
-        if (Native.C.waitid(P_ALL, 0, siginfo, WEXITED | WNOWAIT | WALL) == 0) {
-            return siginfo.getInt(SI_PID_OFFSET);
+    private int nextZombie(MemorySegment siginfo) {
+        siginfo.set(JAVA_INT, SI_PID_OFFSET, 0);
+        int r = Native.waitid(P_ALL, 0, siginfo, WEXITED | WNOWAIT | WALL);
+        if (r == 0) {
+            return siginfo.get(JAVA_INT, SI_PID_OFFSET);
         }
-        int errno = Native.errno();
+        int errno = -r;
         if (errno == Native.ECHILD) {
             LockSupport.park(this); // until the next spawn (or a spurious wake-up: we just look again)
         } else if (errno != Native.EINTR) {
@@ -266,7 +273,7 @@ public final class Reaper {
         return 0;
     }
 
-    private void reap(int pid, Pointer status) {
+    private void reap(int pid, MemorySegment status) {
         CompletableFuture<Exit> waiter;
         table.lock();
         try {
@@ -280,8 +287,8 @@ public final class Reaper {
         }
         int reaped;
         do {
-            reaped = Native.C.waitpid(pid, status, WNOHANG | WALL);
-        } while (reaped < 0 && Native.errno() == Native.EINTR);
+            reaped = Native.waitpid(pid, status, WNOHANG | WALL);
+        } while (reaped == -Native.EINTR);
         if (reaped != pid) {
             // Reaped by someone else: glibc does so for a child whose exec failed in posix_spawn.
             log.debug("pid {} was reaped elsewhere", pid);
@@ -290,7 +297,7 @@ public final class Reaper {
             }
             return;
         }
-        Exit exit = new Exit(pid, Exit.statusOf(status.getInt(0)), Instant.now());
+        Exit exit = new Exit(pid, Exit.statusOf(status.get(JAVA_INT, 0)), Instant.now());
         for (Subscriber s : subscribers) {
             s.offer(exit);
         }

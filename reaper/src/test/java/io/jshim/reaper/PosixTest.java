@@ -134,8 +134,10 @@ class PosixTest {
         Reaper.get();
         Posix.prctlSubreaper(); // idempotent
         // PR_GET_CHILD_SUBREAPER = 37 writes an int
-        jnr.ffi.Pointer out = Native.allocate(4);
-        assertEquals(0, Native.C.prctl(37, out.address(), 0, 0, 0));
-        assertEquals(1, out.getInt(0));
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment out = arena.allocate(java.lang.foreign.ValueLayout.JAVA_INT);
+            assertEquals(0, Native.prctl(37, out.address(), 0, 0, 0));
+            assertEquals(1, out.get(java.lang.foreign.ValueLayout.JAVA_INT, 0));
+        }
     }
 }

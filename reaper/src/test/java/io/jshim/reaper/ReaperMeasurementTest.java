@@ -26,7 +26,7 @@ class ReaperMeasurementTest {
     void spawnAndReapThroughput() throws Exception {
         int total = Procs.scaled(400, 2000);
         int threads = 8;
-        // warm-up: jnr-ffi stubs, JIT
+        // warm-up: FFM downcall stubs, JIT
         for (int i = 0; i < 20; i++) {
             reaper.spawn(SpawnSpec.of("true")).onExit().get(10, TimeUnit.SECONDS);
         }
