@@ -73,14 +73,16 @@ public final class AnchoredShim implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
-        client.close();
-        containerd.ctr("task", "kill", "-s", "KILL", anchor);
-        for (int i = 0; i < 50 && !containerd.ctrOk("task", "ls").lines()
-                .noneMatch(l -> l.startsWith(anchor + " ") && !l.contains("STOPPED")); i++) {
-            Thread.sleep(100);
+        // containerd is closed whatever the polite steps throw: it ends the shims and containers it started.
+        try (PrivateContainerd last = containerd) {
+            client.close();
+            containerd.ctr("task", "kill", "-s", "KILL", anchor);
+            for (int i = 0; i < 50 && !containerd.ctrOk("task", "ls").lines()
+                    .noneMatch(l -> l.startsWith(anchor + " ") && !l.contains("STOPPED")); i++) {
+                Thread.sleep(100);
+            }
+            containerd.ctr("task", "delete", anchor);
+            containerd.ctr("container", "rm", anchor);
         }
-        containerd.ctr("task", "delete", anchor);
-        containerd.ctr("container", "rm", anchor);
-        containerd.close();
     }
 }
