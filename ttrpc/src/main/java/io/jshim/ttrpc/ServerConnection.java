@@ -157,8 +157,13 @@ final class ServerConnection extends SimpleChannelInboundHandler<InboundFrame> {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof TruncatedFrameException || cause instanceof IOException) {
-            log.debug("closing connection from pid {}: {}", peer.pid(), cause.toString());
+        // The decoder's exceptions arrive wrapped in Netty's DecoderException.
+        Throwable reason = cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() != null
+                ? cause.getCause() : cause;
+        if (reason instanceof TruncatedFrameException || reason instanceof IOException) {
+            // The peer's doing (it left mid-frame, or reset): not worth a warning and a stack trace in
+            // containerd's log for every such peer.
+            log.debug("closing connection from pid {}: {}", peer.pid(), reason);
         } else {
             log.warn("closing connection from pid {}", peer.pid(), cause);
         }
