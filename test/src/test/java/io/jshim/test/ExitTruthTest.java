@@ -14,7 +14,6 @@ import io.jshim.proto.task.PidsRequest;
 import io.jshim.proto.task.PidsResponse;
 import io.jshim.proto.task.StateRequest;
 import io.jshim.proto.types.ProcessInfo;
-import io.jshim.shim.cli.LogSetup;
 import io.jshim.ttrpc.Code;
 import io.jshim.ttrpc.TtrpcException;
 import java.nio.file.Files;
@@ -41,30 +40,30 @@ class ExitTruthTest {
     static final boolean FULL = "full".equals(System.getProperty("jshim.scale", "small"));
     @TempDir
     static Path dir;
+    static ShimFixture fixture;
     static ShimHarness shim;
     static TaskClient tasks;
     static Path rootfs;
-    static int seq;
 
     @BeforeAll
     static void setUp() throws Exception {
-        LogSetup.toStderr(false);
-        rootfs = Busybox.rootfs(dir.resolve("rootfs"));
-        shim = new ShimHarness(dir.resolve("shim"));
-        tasks = new TaskClient(shim);
+        fixture = ShimFixture.start(dir, false);
+        shim = fixture.shim();
+        tasks = fixture.tasks();
+        rootfs = fixture.rootfs();
     }
 
     @AfterAll
     static void tearDown() {
-        shim.close();
+        fixture.close();
     }
 
-    static synchronized String newId(String prefix) {
-        return prefix + "-" + (++seq);
+    static String newId(String prefix) {
+        return fixture.newId(prefix);
     }
 
     static Path bundle(String id, OciBundle spec) throws Exception {
-        return spec.writeTo(dir.resolve("bundles").resolve(id), rootfs);
+        return fixture.bundle(id, spec);
     }
 
     /** This container's events, in publish order. */

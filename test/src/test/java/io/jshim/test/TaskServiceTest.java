@@ -19,7 +19,6 @@ import io.jshim.proto.task.WaitResponse;
 import io.jshim.proto.types.Mount;
 import io.jshim.proto.types.ProcessInfo;
 import io.jshim.proto.types.Status;
-import io.jshim.shim.cli.LogSetup;
 import io.jshim.shim.mount.Mounts;
 import io.jshim.ttrpc.Code;
 import io.jshim.ttrpc.TtrpcException;
@@ -42,30 +41,30 @@ import org.junit.jupiter.api.io.TempDir;
 class TaskServiceTest {
     @TempDir
     static Path dir;
+    static ShimFixture fixture;
     static ShimHarness shim;
     static TaskClient tasks;
     static Path rootfs;
-    static int seq;
 
     @BeforeAll
     static void setUp() throws Exception {
-        LogSetup.toStderr(true);
-        rootfs = Busybox.rootfs(dir.resolve("rootfs"));
-        shim = new ShimHarness(dir.resolve("shim"));
-        tasks = new TaskClient(shim);
+        fixture = ShimFixture.start(dir, true);
+        shim = fixture.shim();
+        tasks = fixture.tasks();
+        rootfs = fixture.rootfs();
     }
 
     @AfterAll
     static void tearDown() {
-        shim.close();
+        fixture.close();
     }
 
-    static synchronized String newId(String prefix) {
-        return prefix + "-" + (++seq);
+    static String newId(String prefix) {
+        return fixture.newId(prefix);
     }
 
     static Path bundle(String id, OciBundle spec) throws Exception {
-        return spec.writeTo(dir.resolve("bundles").resolve(id), rootfs);
+        return fixture.bundle(id, spec);
     }
 
     private static TtrpcException failure(Code expected, org.junit.jupiter.api.function.Executable call) {

@@ -11,7 +11,6 @@ import io.jshim.proto.cgroups.v1.Metrics;
 import io.jshim.proto.task.UpdateTaskRequest;
 import io.jshim.proto.task.StatsRequest;
 import io.jshim.proto.task.StatsResponse;
-import io.jshim.shim.cli.LogSetup;
 import io.jshim.ttrpc.Code;
 import io.jshim.ttrpc.TtrpcException;
 import java.io.IOException;
@@ -28,21 +27,22 @@ class TaskStatsTest {
     static final boolean FULL = "full".equals(System.getProperty("jshim.scale", "small"));
     @TempDir
     static Path dir;
+    static ShimFixture fixture;
     static ShimHarness shim;
     static TaskClient tasks;
     static Path rootfs;
 
     @BeforeAll
     static void setUp() throws Exception {
-        LogSetup.toStderr(true);
-        rootfs = Busybox.rootfs(dir.resolve("rootfs"));
-        shim = new ShimHarness(dir.resolve("shim"));
-        tasks = new TaskClient(shim);
+        fixture = ShimFixture.start(dir, true);
+        shim = fixture.shim();
+        tasks = fixture.tasks();
+        rootfs = fixture.rootfs();
     }
 
     @AfterAll
     static void tearDown() {
-        shim.close();
+        fixture.close();
     }
 
     private static StatsResponse stats(String id) throws TtrpcException {

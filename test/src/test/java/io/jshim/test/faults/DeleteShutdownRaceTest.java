@@ -12,9 +12,8 @@ import io.jshim.proto.task.DeleteRequest;
 import io.jshim.proto.task.DeleteResponse;
 import io.jshim.proto.task.ShutdownRequest;
 import io.jshim.proto.types.Mount;
-import io.jshim.shim.cli.LogSetup;
-import io.jshim.test.Busybox;
 import io.jshim.test.OciBundle;
+import io.jshim.test.ShimFixture;
 import io.jshim.test.ShimHarness;
 import io.jshim.test.TaskClient;
 import io.jshim.ttrpc.Code;
@@ -43,26 +42,26 @@ class DeleteShutdownRaceTest {
     static final boolean FULL = "full".equals(System.getProperty("jshim.scale", "small"));
     @TempDir
     static Path dir;
+    static ShimFixture fixture;
     static ShimHarness shim;
     static TaskClient tasks;
     static Path rootfs;
-    static int seq;
 
     @BeforeAll
     static void setUp() throws Exception {
-        LogSetup.toStderr(false);
-        rootfs = Busybox.rootfs(dir.resolve("rootfs"));
-        shim = new ShimHarness(dir.resolve("shim"));
-        tasks = new TaskClient(shim);
+        fixture = ShimFixture.start(dir, false);
+        shim = fixture.shim();
+        tasks = fixture.tasks();
+        rootfs = fixture.rootfs();
     }
 
     @AfterAll
     static void tearDown() {
-        shim.close();
+        fixture.close();
     }
 
-    static synchronized String newId(String prefix) {
-        return prefix + "-" + (++seq);
+    static String newId(String prefix) {
+        return fixture.newId(prefix);
     }
 
     /** A container whose rootfs the shim bind-mounts into the bundle, as it mounts a snapshot. */
@@ -237,7 +236,7 @@ class DeleteShutdownRaceTest {
         StringBuilder why = new StringBuilder();
         for (int i = 0; i < iterations; i++) {
             String id = newId("shutdown-race");
-            Path bundle = OciBundle.of("sleep", "1000").writeTo(dir.resolve("bundles").resolve(id), rootfs);
+            Path bundle = fixture.bundle(id, OciBundle.of("sleep", "1000"));
             // A shim that decided to exit takes no more containers: every round needs a shim of its own.
             try (ShimHarness own = new ShimHarness(dir.resolve("shim-" + id));
                  TtrpcClient a = TtrpcClient.connect(own.socket(), EventLoops.shared(), Duration.ofSeconds(5));
