@@ -8,10 +8,12 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 java="$JAVA_HOME/bin/java"
 [ -x "$java" ] || { echo "install: no java at $java (set JAVA_HOME to a JDK 25)"; exit 1; }
 
-mkdir -p "$libdir/lib" "$bindir"
-rm -f "$libdir"/lib/*.jar
-cp "$here"/shim/target/jshim-shim-*.jar "$libdir/lib/"
-cp "$here"/shim/target/lib/*.jar "$libdir/lib/"
+mkdir -p "$libdir" "$bindir"
+rm -rf "$libdir/lib" "$libdir/native" "$libdir/jshim.jar"
+
+# One stored jar instead of 49 on the class path, Netty's native library beside it (why: scripts/MergeJars.java).
+"$java" "$here/scripts/MergeJars.java" "$libdir/jshim.jar" "$libdir/native" \
+    "$here"/shim/target/jshim-shim-*.jar "$here"/shim/target/lib/*.jar
 
 # The JVM flags every shim runs with, chosen for footprint (README, "Cost and grouping"): serial GC and a small
 # heap that gives memory back, compact object headers, small stacks, the C1 compiler alone on one thread, no perf
@@ -38,6 +40,7 @@ cat > "$libdir/jvm.options" <<OPTS
 -XX:ArchiveRelocationMode=0
 -Xlog:disable
 --enable-native-access=ALL-UNNAMED
+-Djava.library.path=$libdir/native
 OPTS
 
 # The AOT cache (JEP 483/514/515): a training run walks start, the daemon and delete (io.jshim.shim.cli.Training),
@@ -50,10 +53,10 @@ build_aot() {
     train=$(mktemp -d /tmp/jshim-training.XXXXXX)
     rm -f "$libdir/jshim.aot"
     # shellcheck disable=SC2086
-    if "$java" $opts -XX:AOTMode=record -XX:AOTConfiguration="$conf" -cp "$libdir/lib/*" \
+    if "$java" $opts -XX:AOTMode=record -XX:AOTConfiguration="$conf" -cp "$libdir/jshim.jar" \
             io.jshim.shim.cli.Training "$train/t" </dev/null >"$libdir/aot-training.log" 2>&1 3>&- \
         && "$java" $opts -XX:AOTMode=create -XX:AOTConfiguration="$conf" -XX:AOTCache="$libdir/jshim.aot" \
-            -cp "$libdir/lib/*" </dev/null >>"$libdir/aot-training.log" 2>&1; then
+            -cp "$libdir/jshim.jar" </dev/null >>"$libdir/aot-training.log" 2>&1; then
         rm -f "$conf"
     else
         echo "install: no AOT cache (training failed, see $libdir/aot-training.log); the shim runs without it"

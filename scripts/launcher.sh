@@ -23,7 +23,7 @@ jvm() {
     MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}
     export MALLOC_ARENA_MAX
     # shellcheck disable=SC2086
-    exec "@JAVA@" $opts $aot -cp "$libdir/lib/*" io.jshim.shim.cli.Main "$@"
+    exec "@JAVA@" $opts $aot -cp "$libdir/jshim.jar" io.jshim.shim.cli.Main "$@"
 }
 
 # The command line as Go's flag package reads it (see Flags.java); anything else goes to the JVM.

@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,10 +53,15 @@ final class Daemon {
         if (namespace.isEmpty()) {
             throw new IllegalArgumentException("shim namespace cannot be empty");
         }
-        Reaper reaper = Reaper.get();
-        timeline.mark("reaper");
+        // Three start-up costs that do not depend on each other run side by side: the reaper and the OOM watcher
+        // link their native calls (FFM makes a stub per signature: tens of ms in a cold JVM) while this thread
+        // makes Netty's event loop. The OOM watcher is first needed when a container starts.
+        CompletableFuture<Reaper> reaperReady = CompletableFuture.supplyAsync(Reaper::get, Daemon::startupThread);
+        CompletableFuture<OomWatcher> oomReady = CompletableFuture.supplyAsync(OomWatcher::new, Daemon::startupThread);
         EventLoopGroup loop = EventLoops.shared();
         timeline.mark("event loop");
+        Reaper reaper = reaperReady.join();
+        timeline.mark("reaper");
         EventQueue queue = new EventQueue(namespace);
         String ttrpcAddress = System.getenv("TTRPC_ADDRESS");
         if (ttrpcAddress == null || ttrpcAddress.isEmpty()) {
@@ -66,7 +72,7 @@ final class Daemon {
         timeline.mark("forwarder");
         Files.createDirectories(CONSOLE_SOCKET_DIR);
         CountDownLatch shutdown = new CountDownLatch(1);
-        TaskService tasks = new TaskService(namespace, reaper, queue::publish, new OomWatcher(),
+        TaskService tasks = new TaskService(namespace, reaper, queue::publish, () -> oomWatcher(oomReady),
                 CONSOLE_SOCKET_DIR, shutdown::countDown);
         // gRPC classes load only on the grpc branch (io.jshim.shim.grpc): a ttrpc shim never touches them.
         boolean grpc = Protocol.fromEnvironment() == Protocol.GRPC;
@@ -101,6 +107,20 @@ final class Daemon {
         forwarder.drainAndStop(Duration.ofSeconds(5));
         tasks.close();
         return 0;
+    }
+
+    private static void startupThread(Runnable work) {
+        Thread.ofPlatform().name("jshim-startup").daemon(true).start(work);
+    }
+
+    /** The OOM watcher made at start-up, or none (logged) if the kernel refused its epoll set or eventfd. */
+    private static OomWatcher oomWatcher(CompletableFuture<OomWatcher> ready) {
+        try {
+            return ready.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            log.warn("no OOM watcher, TaskOOM events unavailable: {}", e.getCause().toString());
+            return null;
+        }
     }
 
     /** {@code <shim socket>.events}: the gRPC event stream of a ttrpc shim, same-user peers only. */

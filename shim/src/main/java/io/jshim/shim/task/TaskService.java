@@ -79,6 +79,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -104,7 +105,8 @@ public final class TaskService implements AutoCloseable {
     private final Monitor monitor;
     private final Consumer<Message> events;
     private final ExitCoordinator exits;
-    private final OomWatcher oomWatcher;
+    /** The OOM watcher, or null for none; a supplier because a cold daemon makes it off the critical path. */
+    private final Supplier<OomWatcher> oomWatcher;
     private final Path socketDir;
     private final Runnable onShutdown;
     private final ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor();
@@ -135,6 +137,12 @@ public final class TaskService implements AutoCloseable {
      */
     public TaskService(String defaultNamespace, Reaper reaper, Consumer<Message> events, OomWatcher oomWatcher,
                        Path socketDir, Runnable onShutdown) {
+        this(defaultNamespace, reaper, events, () -> oomWatcher, socketDir, onShutdown);
+    }
+
+    /** As above, with the OOM watcher asked for when the first container starts (it may be made meanwhile). */
+    public TaskService(String defaultNamespace, Reaper reaper, Consumer<Message> events,
+                       Supplier<OomWatcher> oomWatcher, Path socketDir, Runnable onShutdown) {
         this.defaultNamespace = defaultNamespace;
         this.reaper = reaper;
         this.monitor = new Monitor(reaper);
@@ -282,8 +290,9 @@ public final class TaskService implements AutoCloseable {
         try {
             Cgroup cgroup = Cgroup.forPid(pid);
             c.setCgroup(cgroup);
-            if (oomWatcher != null) {
-                c.setOomWatch(oomWatcher.watch(cgroup,
+            OomWatcher watcher = oomWatcher.get();
+            if (watcher != null) {
+                c.setOomWatch(watcher.watch(cgroup,
                         () -> events.accept(TaskOOM.newBuilder().setContainerId(c.id()).build())));
             }
         } catch (IOException | RuntimeException e) {
