@@ -16,7 +16,9 @@ rm -rf "$libdir/lib" "$libdir/native" "$libdir/jshim.jar"
     "$here"/shim/target/jshim-shim-*.jar "$here"/shim/target/lib/*.jar
 
 # The JVM flags every shim runs with, chosen for footprint (README, "Cost and grouping"): serial GC and a small
-# heap that gives memory back, compact object headers, small stacks, the C1 compiler alone on one thread, no perf
+# heap that gives memory back (at most 32 MB: the serial collector grows its old generation towards -Xmx rather
+# than collect garbage such as a peer's malformed frames, so -Xmx bounds the growth; the event backlog, which
+# must hold 100,000 events, is kept off the heap for that reason), compact object headers, small stacks, the C1 compiler alone on one thread, no perf
 # data, Netty without its pooled arenas, malloc trimmed every 5 s, and no JVM logging at all (start's
 # stdout+stderr is its answer). ArchiveRelocationMode=0 maps the AOT cache at the address it was made for, so its
 # pages stay clean file pages shared by every jshim JVM instead of ~13 MB of private relocated copies each
@@ -24,7 +26,7 @@ rm -rf "$libdir/lib" "$libdir/native" "$libdir/jshim.jar"
 cat > "$libdir/jvm.options" <<OPTS
 -XX:+UseSerialGC
 -Xms4m
--Xmx64m
+-Xmx32m
 -XX:MinHeapFreeRatio=10
 -XX:MaxHeapFreeRatio=30
 -XX:+UseCompactObjectHeaders

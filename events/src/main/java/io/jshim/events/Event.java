@@ -29,11 +29,6 @@ public record Event(long sequence, Instant timestamp, String namespace, String t
                 .build();
     }
 
-    /** Rough retained size, for the queue's memory bound. */
-    int approximateBytes() {
-        return 96 + topic.length() + namespace.length() + message.getSerializedSize();
-    }
-
     public static Timestamp toTimestamp(Instant at) {
         return Timestamp.newBuilder().setSeconds(at.getEpochSecond()).setNanos(at.getNano()).build();
     }

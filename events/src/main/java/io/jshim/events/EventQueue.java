@@ -3,8 +3,6 @@ package io.jshim.events;
 import com.google.protobuf.Message;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.Condition;
@@ -20,7 +18,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The backlog is bounded ({@code maxEvents} and {@code maxBytes}). Past the bound the oldest
  * events other than TaskExit and TaskOOM are dropped, each drop counted and logged: a manager can
- * rebuild any other state by asking, but an exit it never hears of is a lie.
+ * rebuild any other state by asking, but an exit it never hears of is a lie. The backlog is kept serialized
+ * off the heap ({@link OffHeapBacklog}), so its bound does not size the heap.
  */
 public final class EventQueue {
     private static final Logger log = LoggerFactory.getLogger(EventQueue.class);
@@ -37,10 +36,8 @@ public final class EventQueue {
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
-    /** Events not yet delivered to containerd, oldest first. Guarded by {@link #lock}. */
-    private final ArrayDeque<Event> backlog = new ArrayDeque<>();
-    /** Guarded by {@link #lock}. */
-    private long backlogBytes;
+    /** Events not yet delivered to containerd, oldest first, serialized off the heap. Guarded by {@link #lock}. */
+    private final OffHeapBacklog backlog = new OffHeapBacklog();
     /** Guarded by {@link #lock}. */
     private long lastSequence;
     /** Guarded by {@link #lock}. */
@@ -63,14 +60,21 @@ public final class EventQueue {
         return namespace;
     }
 
-    /** Appends an event at the end of the one order and returns it with its sequence number. */
+    /**
+     * Appends a task event at the end of the one order and returns it with its sequence number.
+     *
+     * @throws IllegalArgumentException if {@code message} is not one of containerd's task events
+     */
     public Event publish(Message message) {
+        String topic = Topics.of(message);
+        if (topic.equals(Topics.UNKNOWN)) {
+            throw new IllegalArgumentException("not a task event: " + message.getDescriptorForType().getFullName());
+        }
         lock.lock();
         try {
-            Event event = new Event(++lastSequence, clock.instant(), namespace, Topics.of(message), message);
-            backlog.addLast(event);
-            backlogBytes += event.approximateBytes();
-            while (backlog.size() > maxEvents || backlogBytes > maxBytes) {
+            Event event = new Event(++lastSequence, clock.instant(), namespace, topic, message);
+            backlog.add(event);
+            while (backlog.size() > maxEvents || backlog.bytes() > maxBytes) {
                 if (!dropOldestOrdinary()) {
                     break; // only exits and OOMs left: they are kept whatever it costs
                 }
@@ -86,22 +90,17 @@ public final class EventQueue {
     }
 
     private boolean dropOldestOrdinary() {
-        Iterator<Event> it = backlog.iterator();
-        while (it.hasNext()) {
-            Event e = it.next();
-            if (!Topics.isPrecious(e.message())) {
-                it.remove();
-                backlogBytes -= e.approximateBytes();
-                dropped++;
-                log.warn("event queue full ({} events, {} bytes): dropped {} seq={} ({} dropped so far)",
-                        backlog.size(), backlogBytes, e.topic(), e.sequence(), dropped);
-                return true;
-            }
+        Event e = backlog.removeOldestOrdinary();
+        if (e == null) {
+            return false;
         }
-        return false;
+        dropped++;
+        log.warn("event queue full ({} events, {} bytes): dropped {} seq={} ({} dropped so far)",
+                backlog.size(), backlog.bytes(), e.topic(), e.sequence(), dropped);
+        return true;
     }
 
-    /** Waits for the oldest undelivered event; null when the queue is closed and empty or the wait ran out. */
+    /** Waits for the oldest undelivered event (decoded afresh: equal to the one published); null when the queue is closed and empty or the wait ran out. */
     public Event peek(Duration wait) throws InterruptedException {
         long nanos = wait.toNanos();
         lock.lock();
@@ -112,7 +111,7 @@ public final class EventQueue {
                 }
                 nanos = changed.awaitNanos(nanos);
             }
-            return backlog.peekFirst();
+            return backlog.first();
         } finally {
             lock.unlock();
         }
@@ -122,9 +121,8 @@ public final class EventQueue {
     public void remove(Event delivered) {
         lock.lock();
         try {
-            if (backlog.peekFirst() == delivered) {
-                backlog.pollFirst();
-                backlogBytes -= delivered.approximateBytes();
+            if (backlog.firstSequence() == delivered.sequence()) {
+                backlog.removeFirst();
                 changed.signalAll();
             }
         } finally {

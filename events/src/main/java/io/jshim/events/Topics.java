@@ -1,5 +1,8 @@
 package io.jshim.events;
 
+import com.google.protobuf.Any;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import io.jshim.proto.events.TaskCheckpointed;
 import io.jshim.proto.events.TaskCreate;
@@ -14,6 +17,9 @@ import io.jshim.proto.events.TaskStart;
 
 /** The topic containerd files each task event under (reference-shim.md §3.1). */
 public final class Topics {
+    /** The topic of a message that is not a task event (EventQueue refuses those). */
+    static final String UNKNOWN = "/tasks/?";
+
     private Topics() {}
 
     public static String of(Message event) {
@@ -28,12 +34,30 @@ public final class Topics {
             case TaskPaused e -> "/tasks/paused";
             case TaskResumed e -> "/tasks/resumed";
             case TaskCheckpointed e -> "/tasks/checkpointed";
-            default -> "/tasks/?";
+            default -> UNKNOWN;
         };
     }
 
     /** Events that must never be dropped, whatever the queue's pressure: the exit truth. */
     public static boolean isPrecious(Message event) {
         return event instanceof TaskExit || event instanceof TaskOOM;
+    }
+
+    /** The task event an {@code Any} of {@link Event#payload()} carries (type URL as containerd names it). */
+    static Message unpack(Any any) throws InvalidProtocolBufferException {
+        ByteString v = any.getValue();
+        return switch (any.getTypeUrl()) {
+            case "containerd.events.TaskCreate" -> TaskCreate.parseFrom(v);
+            case "containerd.events.TaskStart" -> TaskStart.parseFrom(v);
+            case "containerd.events.TaskDelete" -> TaskDelete.parseFrom(v);
+            case "containerd.events.TaskExit" -> TaskExit.parseFrom(v);
+            case "containerd.events.TaskOOM" -> TaskOOM.parseFrom(v);
+            case "containerd.events.TaskExecAdded" -> TaskExecAdded.parseFrom(v);
+            case "containerd.events.TaskExecStarted" -> TaskExecStarted.parseFrom(v);
+            case "containerd.events.TaskPaused" -> TaskPaused.parseFrom(v);
+            case "containerd.events.TaskResumed" -> TaskResumed.parseFrom(v);
+            case "containerd.events.TaskCheckpointed" -> TaskCheckpointed.parseFrom(v);
+            default -> throw new InvalidProtocolBufferException("not a task event: " + any.getTypeUrl());
+        };
     }
 }
