@@ -57,6 +57,11 @@ public final class ShimDaemon {
     }
 
     public boolean alive() {
+        return alive(pid);
+    }
+
+    /** Whether a process runs: it exists and is not a zombie (which kill -0 would still find). */
+    public static boolean alive(int pid) {
         try {
             String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
             return !stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");

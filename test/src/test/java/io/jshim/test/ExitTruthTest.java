@@ -232,14 +232,6 @@ class ExitTruthTest {
         return r.getProcessesList().stream().map(ProcessInfo::getPid).toList();
     }
 
-    private static boolean alive(int pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            return !stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
-        } catch (java.io.IOException e) {
-            return false;
-        }
-    }
 
     @Test
     void withTheHostPidNamespaceNothingOutlivesTheInit() throws Exception {
@@ -263,7 +255,7 @@ class ExitTruthTest {
             tasks.kill(id, "", 9, false);
             initExit(id);
             for (int pid : pids) {
-                assertFalse(alive(pid), "pid " + pid + " outlived the init's TaskExit");
+                assertFalse(ShimDaemon.alive(pid), "pid " + pid + " outlived the init's TaskExit");
             }
             StringBuilder why = new StringBuilder();
             assertEquals(0, violations(id, eventsOf(id), why), why.toString());
@@ -296,7 +288,7 @@ class ExitTruthTest {
                 tasks.kill(id, "", 9, false);
                 initExit(id);
                 for (int pid : pids) {
-                    assertFalse(alive(pid), "pid " + pid + " outlived the init's TaskExit");
+                    assertFalse(ShimDaemon.alive(pid), "pid " + pid + " outlived the init's TaskExit");
                 }
             } finally {
                 tasks.forceRemove(id);

@@ -57,7 +57,8 @@ final class Daemon {
         // link their native calls (FFM makes a stub per signature: tens of ms in a cold JVM) while this thread
         // makes Netty's event loop. The OOM watcher is first needed when a container starts.
         CompletableFuture<Reaper> reaperReady = CompletableFuture.supplyAsync(Reaper::get, Daemon::startupThread);
-        CompletableFuture<OomWatcher> oomReady = CompletableFuture.supplyAsync(OomWatcher::new, Daemon::startupThread);
+        CompletableFuture<OomWatcher> oomReady = CompletableFuture.supplyAsync(OomWatcher::new, Daemon::startupThread)
+                .exceptionally(Daemon::noOomWatcher);
         EventLoopGroup loop = EventLoops.shared();
         timeline.mark("event loop");
         Reaper reaper = reaperReady.join();
@@ -72,7 +73,7 @@ final class Daemon {
         timeline.mark("forwarder");
         Files.createDirectories(CONSOLE_SOCKET_DIR);
         CountDownLatch shutdown = new CountDownLatch(1);
-        TaskService tasks = new TaskService(namespace, reaper, queue::publish, () -> oomWatcher(oomReady),
+        TaskService tasks = new TaskService(namespace, reaper, queue::publish, oomReady::join,
                 CONSOLE_SOCKET_DIR, shutdown::countDown);
         // gRPC classes load only on the grpc branch (io.jshim.shim.grpc): a ttrpc shim never touches them.
         boolean grpc = Protocol.fromEnvironment() == Protocol.GRPC;
@@ -113,14 +114,10 @@ final class Daemon {
         Thread.ofPlatform().name("jshim-startup").daemon(true).start(work);
     }
 
-    /** The OOM watcher made at start-up, or none (logged) if the kernel refused its epoll set or eventfd. */
-    private static OomWatcher oomWatcher(CompletableFuture<OomWatcher> ready) {
-        try {
-            return ready.join();
-        } catch (java.util.concurrent.CompletionException e) {
-            log.warn("no OOM watcher, TaskOOM events unavailable: {}", e.getCause().toString());
-            return null;
-        }
+    /** Said once, when the kernel refused the OOM watcher its epoll set or eventfd: containers run without it. */
+    private static OomWatcher noOomWatcher(Throwable failure) {
+        log.warn("no OOM watcher, TaskOOM events unavailable: {}", failure.toString());
+        return null;
     }
 
     /** {@code <shim socket>.events}: the gRPC event stream of a ttrpc shim, same-user peers only. */

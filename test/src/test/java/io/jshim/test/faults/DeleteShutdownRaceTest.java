@@ -12,6 +12,7 @@ import io.jshim.proto.task.DeleteRequest;
 import io.jshim.proto.task.DeleteResponse;
 import io.jshim.proto.task.ShutdownRequest;
 import io.jshim.proto.types.Mount;
+import io.jshim.test.ShimDaemon;
 import io.jshim.test.OciBundle;
 import io.jshim.test.ShimFixture;
 import io.jshim.test.ShimHarness;
@@ -89,14 +90,6 @@ class DeleteShutdownRaceTest {
                 Map.of("containerd-namespace-ttrpc", ShimHarness.NAMESPACE));
     }
 
-    static boolean alive(int pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            return !stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
-        } catch (java.io.IOException e) {
-            return false;
-        }
-    }
 
     static boolean mounted(Path where) throws Exception {
         String target = " " + where + " ";
@@ -114,7 +107,7 @@ class DeleteShutdownRaceTest {
 
     /** What must hold once a container is deleted, however the delete went: nothing of it is left. */
     static void assertNothingLeft(String id, int pid) throws Exception {
-        assertFalse(alive(pid), id + ": init " + pid + " still alive");
+        assertFalse(ShimDaemon.alive(pid), id + ": init " + pid + " still alive");
         assertFalse(mounted(dir.resolve("bundles").resolve(id).resolve("rootfs")), id + ": rootfs still mounted");
         assertFalse(runcKnows(id), id + ": runc state left");
         TtrpcException gone = org.junit.jupiter.api.Assertions.assertThrows(TtrpcException.class,

@@ -149,7 +149,7 @@ class MalformedFramesTest {
     @Test
     void garbageFromEightConnectionsWhileAWellFormedClientIsServedAndRssStaysWithinBaselinePlus32Mb(@TempDir Path dir)
             throws Exception {
-        fuzz(dir, true);
+        fuzz(dir);
     }
 
     /** Diagnostics: the mappings holding the most resident memory (jshim.fuzz.diag). */
@@ -169,7 +169,7 @@ class MalformedFramesTest {
         return out.toString();
     }
 
-    static void fuzz(Path dir, boolean checkRss) throws Exception {
+    static void fuzz(Path dir) throws Exception {
         int total = FULL ? 100_000 : 5_000;
         try (AnchoredShim shim = AnchoredShim.start(dir, "fuzz-anchor")) {
             StateRequest state = StateRequest.newBuilder().setId(shim.anchor()).build();
@@ -256,7 +256,7 @@ class MalformedFramesTest {
             assertTrue(answered.get() > 0);
             assertEquals(total / 8 * 8, sent.get());
             assertTrue(shim.daemon().alive(), "the daemon survived");
-            assertTrue(!checkRss || maxRss.get() <= rssBaseline + 32 * 1024, "RSS within baseline + 32 MB: max " + maxRss.get()
+            assertTrue(maxRss.get() <= rssBaseline + 32 * 1024, "RSS within baseline + 32 MB: max " + maxRss.get()
                     + " KiB, baseline " + rssBaseline + " KiB");
             assertTrue(threadsAfter <= threadsBaseline, "threads back to baseline: " + threadsBaseline + " -> "
                     + threadsAfter);

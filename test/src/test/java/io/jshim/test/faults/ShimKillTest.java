@@ -61,14 +61,6 @@ class ShimKillTest {
         return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream().anyMatch(l -> l.contains(target));
     }
 
-    static boolean alive(int pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            return !stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
-        } catch (java.io.IOException e) {
-            return false;
-        }
-    }
 
     @Test
     void afterTheShimIsKilledDeleteReportsTheTrueExitAndUnmounts() throws Exception {
@@ -119,7 +111,7 @@ class ShimKillTest {
                 assertEquals(7, l.exitStatus(), "every exit of the container that had exited says 7: " + l);
             }
             assertEquals(137, runningExits.getLast().exitStatus(), "the running container was killed: " + runningExits);
-            assertFalse(alive(runningPid), "the running container's init is gone");
+            assertFalse(ShimDaemon.alive(runningPid), "the running container's init is gone");
             assertFalse(shim.alive());
             assertFalse(mounted(runningBundle.resolve("rootfs")), "rootfs of " + running + " unmounted");
             assertFalse(mounted(exitedBundle.resolve("rootfs")), "rootfs of " + exited + " unmounted");
