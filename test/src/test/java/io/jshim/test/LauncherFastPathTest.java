@@ -2,6 +2,8 @@ package io.jshim.test;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
@@ -129,6 +131,34 @@ class LauncherFastPathTest {
         DeleteResponse d = DeleteResponse.parseFrom(shell.stdout());
         assertEquals(-1, d.getPid());
         assertEquals(137, d.getExitStatus());
+    }
+
+    @Test
+    void shellDeleteUnmountsARootfsLeftMounted() throws Exception {
+        String ns = "jshim-fastpath-" + ProcessHandle.current().pid();
+        Path bundle = Files.createDirectories(dir.resolve("state/" + ns + "/mounted"));
+        Path rootfs = Files.createDirectories(bundle.resolve("rootfs"));
+        CommandResult mount = new Monitor(Reaper.get()).run(
+                SpawnSpec.of("mount", "-t", "tmpfs", "jshim-fastpath", rootfs.toString()), null, Duration.ofSeconds(10));
+        assertEquals(0, mount.status(), mount.stderrText());
+        try {
+            assertTrue(mountPoints().contains(rootfs.toString()));
+            CommandResult shell = launch(bundle, Map.of("JAVA_TOOL_OPTIONS", "-XX:+NoSuchFlagSoNoJvmStarts"),
+                    "-namespace", ns, "-address", "/a.sock", "-id", "mounted", "delete");
+            assertEquals(0, shell.status(), shell.stderrText());
+            assertFalse(mountPoints().contains(rootfs.toString()), "the shell delete left the rootfs mounted");
+        } finally {
+            if (mountPoints().contains(rootfs.toString())) {
+                new Monitor(Reaper.get()).run(SpawnSpec.of("umount", "-l", rootfs.toString()), null,
+                        Duration.ofSeconds(10));
+            }
+        }
+    }
+
+    /** The mount points of this mount namespace (field 5 of mountinfo). */
+    private static java.util.Set<String> mountPoints() throws java.io.IOException {
+        return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream().map(l -> l.split(" ")[4])
+                .collect(java.util.stream.Collectors.toSet());
     }
 
     private static CommandResult launch(Path cwd, Map<String, String> extraEnv, String... args) throws Exception {
