@@ -37,6 +37,7 @@ cat > "$libdir/jvm.options" <<OPTS
 -XX:-UsePerfData
 -XX:CICompilerCount=1
 -Dio.netty.allocator.type=unpooled
+--sun-misc-unsafe-memory-access=allow
 -XX:TrimNativeHeapInterval=5000
 -XX:+UnlockDiagnosticVMOptions
 -XX:ArchiveRelocationMode=0
