@@ -2,18 +2,11 @@ package io.jshim.cgroups;
 
 import java.io.IOException;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
+import io.jshim.reaper.LibcCall;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
+import java.lang.ref.Reference;
 
 /**
  * The few Linux system calls the OOM watcher needs that the JDK does not expose: eventfd,
@@ -21,7 +14,7 @@ import java.lang.invoke.VarHandle;
  */
 final class LinuxNative {
 
-    /** libc through the FFM API; every call that fails leaves its errno for {@link #errno()} on the same thread. */
+    /** libc through {@link LibcCall}; every call that fails leaves its errno for {@link #errno()} on the same thread. */
     public interface LibC {
         int eventfd(int initval, int flags);
         int epoll_create1(int flags);
@@ -88,88 +81,93 @@ final class LinuxNative {
     }
 
     private static final class Ffm implements LibC {
-        private static final Linker LINKER = Linker.nativeLinker();
-        private static final StructLayout ERRNO_STATE = Linker.Option.captureStateLayout();
-        private static final VarHandle ERRNO = ERRNO_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-        private static final MethodHandle EVENTFD = libc("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-        private static final MethodHandle EPOLL_CREATE1 = libc("epoll_create1", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-        private static final MethodHandle EPOLL_CTL = libc("epoll_ctl",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
-        private static final MethodHandle EPOLL_WAIT = libc("epoll_wait",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
-        private static final MethodHandle INOTIFY_INIT1 = libc("inotify_init1", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-        private static final MethodHandle INOTIFY_ADD_WATCH = libc("inotify_add_watch",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-        private static final MethodHandle OPEN = LINKER.downcallHandle(LINKER.defaultLookup().find("open").orElseThrow(),
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), Linker.Option.firstVariadicArg(2),
-                Linker.Option.captureCallState("errno"));
-        private static final MethodHandle READ = libc("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
-        private static final MethodHandle WRITE = libc("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
-        private static final MethodHandle CLOSE = libc("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-        private static final MethodHandle STRERROR = LINKER.downcallHandle(
-                LINKER.defaultLookup().find("strerror").orElseThrow(), FunctionDescriptor.of(ADDRESS, JAVA_INT));
-
-        private static MethodHandle libc(String name, FunctionDescriptor descriptor) {
-            return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(), descriptor,
-                    Linker.Option.captureCallState("errno"));
-        }
+        // every call goes through LibcCall's one shared downcall handle (why: LibcCall)
+        private static final LibcCall EVENTFD = LibcCall.of("eventfd");
+        private static final LibcCall EPOLL_CREATE1 = LibcCall.of("epoll_create1");
+        private static final LibcCall EPOLL_CTL = LibcCall.of("epoll_ctl");
+        private static final LibcCall EPOLL_WAIT = LibcCall.of("epoll_wait");
+        private static final LibcCall INOTIFY_INIT1 = LibcCall.of("inotify_init1");
+        private static final LibcCall INOTIFY_ADD_WATCH = LibcCall.of("inotify_add_watch");
+        private static final LibcCall OPEN = LibcCall.of("open");
+        private static final LibcCall READ = LibcCall.of("read");
+        private static final LibcCall WRITE = LibcCall.of("write");
+        private static final LibcCall CLOSE = LibcCall.of("close");
+        private static final LibcCall STRERROR = LibcCall.of("strerror");
 
         @FunctionalInterface
         private interface Call {
-            long invoke(Arena arena, MemorySegment errno) throws Throwable;
+            long invoke(Arena arena, MemorySegment errno);
         }
 
         private static long call(Call call) {
             try (Arena arena = Arena.ofConfined()) {
-                MemorySegment state = arena.allocate(ERRNO_STATE);
+                MemorySegment state = LibcCall.errnoState(arena);
                 long r = call.invoke(arena, state);
                 if (r < 0) {
-                    LAST_ERRNO.get()[0] = (int) ERRNO.get(state, 0L);
+                    LAST_ERRNO.get()[0] = LibcCall.errno(state);
                 }
                 return r;
-            } catch (RuntimeException | Error e) {
-                throw e;
-            } catch (Throwable t) {
-                throw new IllegalStateException("native call failed", t);
             }
         }
 
+        /**
+         * {@code segment}'s address for a call; the segments here come from automatic arenas (see
+         * {@link #allocate}), so each call below keeps its segment reachable until the call has returned.
+         */
+        private static long address(MemorySegment segment) {
+            return segment.address();
+        }
+
         @Override public int eventfd(int initval, int flags) {
-            return (int) call((a, e) -> (int) EVENTFD.invokeExact(e, initval, flags));
+            return (int) call((a, e) -> (int) EVENTFD.call(e, initval, flags));
         }
         @Override public int epoll_create1(int flags) {
-            return (int) call((a, e) -> (int) EPOLL_CREATE1.invokeExact(e, flags));
+            return (int) call((a, e) -> (int) EPOLL_CREATE1.call(e, flags));
         }
         @Override public int epoll_ctl(int epfd, int op, int fd, MemorySegment event) {
-            return (int) call((a, e) -> (int) EPOLL_CTL.invokeExact(e, epfd, op, fd, event));
+            try {
+                return (int) call((a, e) -> (int) EPOLL_CTL.call(e, epfd, op, fd, address(event)));
+            } finally {
+                Reference.reachabilityFence(event);
+            }
         }
         @Override public int epoll_wait(int epfd, MemorySegment events, int maxevents, int timeoutMillis) {
-            return (int) call((a, e) -> (int) EPOLL_WAIT.invokeExact(e, epfd, events, maxevents, timeoutMillis));
+            try {
+                return (int) call((a, e) -> (int) EPOLL_WAIT.call(e, epfd, address(events), maxevents, timeoutMillis));
+            } finally {
+                Reference.reachabilityFence(events);
+            }
         }
         @Override public int inotify_init1(int flags) {
-            return (int) call((a, e) -> (int) INOTIFY_INIT1.invokeExact(e, flags));
+            return (int) call((a, e) -> (int) INOTIFY_INIT1.call(e, flags));
         }
         @Override public int inotify_add_watch(int fd, String path, int mask) {
-            return (int) call((a, e) -> (int) INOTIFY_ADD_WATCH.invokeExact(e, fd, a.allocateFrom(path), mask));
+            return (int) call((a, e) -> (int) INOTIFY_ADD_WATCH.call(e, fd, a.allocateFrom(path).address(), mask));
         }
         @Override public int open(String path, int flags) {
-            return (int) call((a, e) -> (int) OPEN.invokeExact(e, a.allocateFrom(path), flags));
+            return (int) call((a, e) -> (int) OPEN.call(e, a.allocateFrom(path).address(), flags));
         }
         @Override public long read(int fd, MemorySegment buf, long count) {
-            return call((a, e) -> (long) READ.invokeExact(e, fd, buf, count));
+            try {
+                return call((a, e) -> READ.call(e, fd, address(buf), count));
+            } finally {
+                Reference.reachabilityFence(buf);
+            }
         }
         @Override public long write(int fd, MemorySegment buf, long count) {
-            return call((a, e) -> (long) WRITE.invokeExact(e, fd, buf, count));
+            try {
+                return call((a, e) -> WRITE.call(e, fd, address(buf), count));
+            } finally {
+                Reference.reachabilityFence(buf);
+            }
         }
         @Override public int close(int fd) {
-            return (int) call((a, e) -> (int) CLOSE.invokeExact(e, fd));
+            return (int) call((a, e) -> (int) CLOSE.call(e, fd));
         }
         @Override public String strerror(int errnum) {
-            try {
-                MemorySegment text = (MemorySegment) STRERROR.invokeExact(errnum);
-                return text.equals(MemorySegment.NULL) ? "errno " + errnum : text.reinterpret(4096).getString(0);
-            } catch (Throwable t) {
-                throw new IllegalStateException(t);
+            try (Arena arena = Arena.ofConfined()) {
+                long text = STRERROR.call(LibcCall.errnoState(arena), errnum);
+                return text == 0 ? "errno " + errnum : MemorySegment.ofAddress(text).reinterpret(4096).getString(0);
             }
         }
     }

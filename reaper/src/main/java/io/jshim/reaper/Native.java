@@ -1,49 +1,30 @@
 package io.jshim.reaper;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
-import java.util.Arrays;
+import java.lang.ref.Reference;
 
 /**
- * The glibc functions this module calls, bound with the FFM API (java.lang.foreign).
+ * The glibc functions this module calls, through {@link LibcCall}'s one shared downcall handle.
  *
  * <p>Why not jnr-ffi: it generates its binding classes at run time (ASM, then jffi's native stub
  * library), 150-200 ms of a cold JVM on the shim daemon's boot path even with the AOT cache, which
- * cannot hold generated classes. The FFM classes themselves come from the AOT cache.
+ * cannot hold generated classes. Why not one FFM handle per function: each shape spins its own stub (see
+ * {@link LibcCall}).
  *
  * <p>Calls that report failure through errno return {@code -errno} instead of -1 (the result of a
  * successful call is never negative), so errno travels with the result and no thread-local state
- * is needed: errno is captured by the linker right after the call ({@code captureCallState}),
- * before the JVM can clobber it. The posix_spawn family returns its error number itself.
- *
- * <p>Linking is what costs: every distinct function shape spins a stub class and its method-handle forms at
- * run time (about 10 ms each in a cold JVM; the AOT cache cannot hold them). So each function is linked
- * only when first called ({@link Fn}): the daemon's boot links just prctl and waitid, the first spawn
- * the posix_spawn family. (Linking everything on a background thread during boot was tried: on two
- * busy cores it slowed the boot as much as it spared the first container.) Variadic functions (open, fcntl, ioctl, prctl) are linked
- * as variadic ({@code firstVariadicArg}). Struct sizes and offsets used with these functions are
- * glibc's on x86-64 Linux (checked against the headers with a C program).
+ * is needed: errno is captured right after the call, before the JVM can clobber it. The posix_spawn family
+ * returns its error number itself. Struct sizes and offsets used with these functions are glibc's on x86-64
+ * Linux (checked against the headers with a C program).
  */
 final class Native {
     // errno values (Linux, all architectures this runs on)
     static final int EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, EBADF = 9, ECHILD = 10,
             EAGAIN = 11, ENOTTY = 25, EPIPE = 32;
-
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final StructLayout ERRNO_STATE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO = ERRNO_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-    private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
 
     private Native() {
     }
@@ -51,57 +32,15 @@ final class Native {
     /** A call that may fail with errno: gets the call's arena (for its arguments) and the errno capture segment. */
     @FunctionalInterface
     interface ErrnoCall {
-        long invoke(Arena arena, MemorySegment errnoState) throws Throwable;
+        long invoke(Arena arena, MemorySegment errnoState);
     }
 
     /** Runs {@code call} with a fresh confined arena; its result, or -errno when it returned a negative value. */
     static long call(ErrnoCall call) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(ERRNO_STATE);
+            MemorySegment state = LibcCall.errnoState(arena);
             long result = call.invoke(arena, state);
-            return result >= 0 ? result : -(int) ERRNO.get(state, 0L);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("native call failed", t); // downcalls throw nothing checked
-        }
-    }
-
-    /**
-     * One libc function, linked on first use (thread-safe; a caller that arrives during linking waits
-     * for it). With {@code errno} the handle takes the errno capture segment as its first argument.
-     */
-    static final class Fn {
-        private final String name;
-        private final FunctionDescriptor descriptor;
-        private final Linker.Option[] options;
-        /** Written once under {@code this}; volatile for the unlocked fast path. */
-        private volatile MethodHandle handle;
-
-        Fn(String name, boolean errno, FunctionDescriptor descriptor, Linker.Option... options) {
-            this.name = name;
-            this.descriptor = descriptor;
-            if (errno) {
-                options = Arrays.copyOf(options, options.length + 1);
-                options[options.length - 1] = CAPTURE_ERRNO;
-            }
-            this.options = options;
-        }
-
-        MethodHandle handle() {
-            MethodHandle h = handle;
-            if (h == null) {
-                synchronized (this) {
-                    h = handle;
-                    if (h == null) {
-                        MemorySegment symbol = LINKER.defaultLookup().find(name)
-                                .orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
-                        h = LINKER.downcallHandle(symbol, descriptor, options);
-                        handle = h;
-                    }
-                }
-            }
-            return h;
+            return result >= 0 ? result : -LibcCall.errno(state);
         }
     }
 
@@ -120,80 +59,78 @@ final class Native {
 
     // ---- processes ----
 
-    private static final Fn PRCTL = new Fn("prctl", true,
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
-            Linker.Option.firstVariadicArg(1));
-    private static final Fn GETEUID = new Fn("geteuid", false, FunctionDescriptor.of(JAVA_INT));
-    private static final Fn GETEGID = new Fn("getegid", false, FunctionDescriptor.of(JAVA_INT));
-    private static final Fn KILL = new Fn("kill", true, FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final Fn WAITID = new Fn("waitid", true,
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final Fn WAITPID = new Fn("waitpid", true, FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final LibcCall PRCTL = LibcCall.of("prctl");
+    private static final LibcCall GETEUID = LibcCall.of("geteuid");
+    private static final LibcCall GETEGID = LibcCall.of("getegid");
+    private static final LibcCall KILL = LibcCall.of("kill");
+    private static final LibcCall WAITID = LibcCall.of("waitid");
+    private static final LibcCall WAITPID = LibcCall.of("waitpid");
 
     static int prctl(int option, long arg2, long arg3, long arg4, long arg5) {
-        return (int) call((a, s) -> (int) PRCTL.handle().invokeExact(s, option, arg2, arg3, arg4, arg5));
+        return (int) call((a, s) -> (int) PRCTL.call(s, option, arg2, arg3, arg4, arg5));
     }
 
     static int geteuid() {
-        try {
-            return (int) GETEUID.handle().invokeExact();
-        } catch (Throwable t) {
-            throw unexpected(t);
+        try (Arena arena = Arena.ofConfined()) {
+            return (int) GETEUID.call(LibcCall.errnoState(arena)); // cannot fail
         }
     }
 
     static int getegid() {
-        try {
-            return (int) GETEGID.handle().invokeExact();
-        } catch (Throwable t) {
-            throw unexpected(t);
+        try (Arena arena = Arena.ofConfined()) {
+            return (int) GETEGID.call(LibcCall.errnoState(arena)); // cannot fail
         }
     }
 
     static int kill(int pid, int signal) {
-        return (int) call((a, s) -> (int) KILL.handle().invokeExact(s, pid, signal));
+        return (int) call((a, s) -> (int) KILL.call(s, pid, signal));
     }
 
     /** waitid(2) into {@code siginfo} (a 128-byte siginfo_t). */
     static int waitid(int idType, int id, MemorySegment siginfo, int options) {
-        return (int) call((a, s) -> (int) WAITID.handle().invokeExact(s, idType, id, siginfo, options));
+        try {
+            return (int) call((a, s) -> (int) WAITID.call(s, idType, id, siginfo.address(), options));
+        } finally {
+            Reference.reachabilityFence(siginfo); // passed as an address: keep its memory alive
+        }
     }
 
     /** waitpid(2), the status into {@code status} (an int). */
     static int waitpid(int pid, MemorySegment status, int options) {
-        return (int) call((a, s) -> (int) WAITPID.handle().invokeExact(s, pid, status, options));
+        try {
+            return (int) call((a, s) -> (int) WAITPID.call(s, pid, status.address(), options));
+        } finally {
+            Reference.reachabilityFence(status); // passed as an address: keep its memory alive
+        }
     }
 
     // ---- file descriptors ----
 
-    private static final Fn OPEN = new Fn("open", true,
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
-    private static final Fn CLOSE = new Fn("close", true, FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final Fn PIPE2 = new Fn("pipe2", true, FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-    private static final Fn FCHOWN = new Fn("fchown", true, FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final Fn MKFIFO = new Fn("mkfifo", true, FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-    private static final Fn READ = new Fn("read", true, FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final Fn WRITE = new Fn("write", true, FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final Fn FCNTL = new Fn("fcntl", true,
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
-    private static final Fn IOCTL = new Fn("ioctl", true,
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), Linker.Option.firstVariadicArg(2));
-    private static final Fn POLL = new Fn("poll", true, FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
-    private static final Fn STRERROR = new Fn("strerror", false, FunctionDescriptor.of(ADDRESS, JAVA_INT));
+    private static final LibcCall OPEN = LibcCall.of("open");
+    private static final LibcCall CLOSE = LibcCall.of("close");
+    private static final LibcCall PIPE2 = LibcCall.of("pipe2");
+    private static final LibcCall FCHOWN = LibcCall.of("fchown");
+    private static final LibcCall MKFIFO = LibcCall.of("mkfifo");
+    private static final LibcCall READ = LibcCall.of("read");
+    private static final LibcCall WRITE = LibcCall.of("write");
+    private static final LibcCall FCNTL = LibcCall.of("fcntl");
+    private static final LibcCall IOCTL = LibcCall.of("ioctl");
+    private static final LibcCall POLL = LibcCall.of("poll");
+    private static final LibcCall STRERROR = LibcCall.of("strerror");
 
     static int open(String path, int flags, int mode) {
-        return (int) call((a, s) -> (int) OPEN.handle().invokeExact(s, a.allocateFrom(path), flags, mode));
+        return (int) call((a, s) -> (int) OPEN.call(s, a.allocateFrom(path).address(), flags, mode));
     }
 
     static int close(int fd) {
-        return (int) call((a, s) -> (int) CLOSE.handle().invokeExact(s, fd));
+        return (int) call((a, s) -> (int) CLOSE.call(s, fd));
     }
 
     /** pipe2(2): on success {@code fds} holds {read end, write end}. */
     static int pipe2(int[] fds, int flags) {
         return (int) call((a, s) -> {
             MemorySegment pair = a.allocate(JAVA_INT, 2);
-            int r = (int) PIPE2.handle().invokeExact(s, pair, flags);
+            int r = (int) PIPE2.call(s, pair.address(), flags);
             if (r == 0) {
                 fds[0] = pair.getAtIndex(JAVA_INT, 0);
                 fds[1] = pair.getAtIndex(JAVA_INT, 1);
@@ -203,11 +140,11 @@ final class Native {
     }
 
     static int fchown(int fd, int uid, int gid) {
-        return (int) call((a, s) -> (int) FCHOWN.handle().invokeExact(s, fd, uid, gid));
+        return (int) call((a, s) -> (int) FCHOWN.call(s, fd, uid, gid));
     }
 
     static int mkfifo(String path, int mode) {
-        return (int) call((a, s) -> (int) MKFIFO.handle().invokeExact(s, a.allocateFrom(path), mode));
+        return (int) call((a, s) -> (int) MKFIFO.call(s, a.allocateFrom(path).address(), mode));
     }
 
     /**
@@ -217,7 +154,7 @@ final class Native {
     static long read(int fd, byte[] buf, int off, int len) {
         return call((a, s) -> {
             MemorySegment buffer = a.allocate(len);
-            long n = (long) READ.handle().invokeExact(s, fd, buffer, (long) len);
+            long n = READ.call(s, fd, buffer.address(), len);
             if (n > 0) {
                 MemorySegment.copy(buffer, JAVA_BYTE, 0, buf, off, (int) n);
             }
@@ -229,30 +166,36 @@ final class Native {
         return call((a, s) -> {
             MemorySegment buffer = a.allocate(Math.max(len, 1));
             MemorySegment.copy(buf, off, buffer, JAVA_BYTE, 0, len);
-            return (long) WRITE.handle().invokeExact(s, fd, buffer, (long) len);
+            return WRITE.call(s, fd, buffer.address(), len);
         });
     }
 
     static int fcntl(int fd, int cmd, int arg) {
-        return (int) call((a, s) -> (int) FCNTL.handle().invokeExact(s, fd, cmd, arg));
+        return (int) call((a, s) -> (int) FCNTL.call(s, fd, cmd, arg));
     }
 
     static int ioctl(int fd, long request, MemorySegment arg) {
-        return (int) call((a, s) -> (int) IOCTL.handle().invokeExact(s, fd, request, arg));
+        try {
+            return (int) call((a, s) -> (int) IOCTL.call(s, fd, request, arg.address()));
+        } finally {
+            Reference.reachabilityFence(arg); // passed as an address: keep its memory alive
+        }
     }
 
     /** poll(2) on {@code nfds} struct pollfd in {@code fds}. */
     static int poll(MemorySegment fds, long nfds, int timeoutMillis) {
-        return (int) call((a, s) -> (int) POLL.handle().invokeExact(s, fds, nfds, timeoutMillis));
+        try {
+            return (int) call((a, s) -> (int) POLL.call(s, fds.address(), nfds, timeoutMillis));
+        } finally {
+            Reference.reachabilityFence(fds); // passed as an address: keep its memory alive
+        }
     }
 
     /** strerror(3), or null. */
     static String strerror(int errnum) {
-        try {
-            MemorySegment text = (MemorySegment) STRERROR.handle().invokeExact(errnum);
-            return text.equals(MemorySegment.NULL) ? null : text.reinterpret(4096).getString(0);
-        } catch (Throwable t) {
-            throw unexpected(t);
+        try (Arena arena = Arena.ofConfined()) {
+            long text = STRERROR.call(LibcCall.errnoState(arena), errnum);
+            return text == 0 ? null : MemorySegment.ofAddress(text).reinterpret(4096).getString(0);
         }
     }
 }

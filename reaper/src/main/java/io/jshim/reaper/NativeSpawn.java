@@ -3,11 +3,9 @@ package io.jshim.reaper;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +15,7 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * posix_spawnp(3) with glibc's file and attribute actions, bound with the FFM API. Only the spawn
+ * posix_spawnp(3) with glibc's file and attribute actions, called through {@link LibcCall}. Only the spawn
  * itself happens here; registering the pid is {@link Reaper}'s job.
  *
  * <p>The child starts with an empty signal mask and every signal at its default disposition
@@ -46,33 +44,22 @@ final class NativeSpawn {
     private static final int ATTR_SIZE = 336;
     private static final int SIGSET_SIZE = 128;
 
-    private static final FunctionDescriptor INT_PTR = FunctionDescriptor.of(JAVA_INT, ADDRESS);
-    private static final FunctionDescriptor INT_PTR_INT = FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT);
-    private static final FunctionDescriptor INT_PTR_PTR = FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS);
     // These return their error number; none sets errno for us to read.
-    private static final Native.Fn SPAWNP = new Native.Fn("posix_spawnp", false,
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
-    private static final Native.Fn ACTIONS_INIT = new Native.Fn("posix_spawn_file_actions_init", false, INT_PTR);
-    private static final Native.Fn ACTIONS_DESTROY = new Native.Fn("posix_spawn_file_actions_destroy", false, INT_PTR);
-    private static final Native.Fn ADD_DUP2 = new Native.Fn("posix_spawn_file_actions_adddup2", false,
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
-    private static final Native.Fn ADD_CLOSE = new Native.Fn("posix_spawn_file_actions_addclose", false, INT_PTR_INT);
-    private static final Native.Fn ADD_OPEN = new Native.Fn("posix_spawn_file_actions_addopen", false,
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
-    private static final Native.Fn ADD_CHDIR = new Native.Fn("posix_spawn_file_actions_addchdir_np", false,
-            INT_PTR_PTR);
-    private static final Native.Fn ADD_CLOSEFROM = new Native.Fn("posix_spawn_file_actions_addclosefrom_np", false,
-            INT_PTR_INT);
-    private static final Native.Fn ATTR_INIT = new Native.Fn("posix_spawnattr_init", false, INT_PTR);
-    private static final Native.Fn ATTR_DESTROY = new Native.Fn("posix_spawnattr_destroy", false, INT_PTR);
-    private static final Native.Fn ATTR_SETFLAGS = new Native.Fn("posix_spawnattr_setflags", false,
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_SHORT));
-    private static final Native.Fn ATTR_SETSIGMASK = new Native.Fn("posix_spawnattr_setsigmask", false,
-            INT_PTR_PTR);
-    private static final Native.Fn ATTR_SETSIGDEFAULT = new Native.Fn("posix_spawnattr_setsigdefault", false,
-            INT_PTR_PTR);
-    private static final Native.Fn SIGEMPTYSET = new Native.Fn("sigemptyset", false, INT_PTR);
-    private static final Native.Fn SIGFILLSET = new Native.Fn("sigfillset", false, INT_PTR);
+    private static final LibcCall SPAWNP = LibcCall.of("posix_spawnp");
+    private static final LibcCall ACTIONS_INIT = LibcCall.of("posix_spawn_file_actions_init");
+    private static final LibcCall ACTIONS_DESTROY = LibcCall.of("posix_spawn_file_actions_destroy");
+    private static final LibcCall ADD_DUP2 = LibcCall.of("posix_spawn_file_actions_adddup2");
+    private static final LibcCall ADD_CLOSE = LibcCall.of("posix_spawn_file_actions_addclose");
+    private static final LibcCall ADD_OPEN = LibcCall.of("posix_spawn_file_actions_addopen");
+    private static final LibcCall ADD_CHDIR = LibcCall.of("posix_spawn_file_actions_addchdir_np");
+    private static final LibcCall ADD_CLOSEFROM = LibcCall.of("posix_spawn_file_actions_addclosefrom_np");
+    private static final LibcCall ATTR_INIT = LibcCall.of("posix_spawnattr_init");
+    private static final LibcCall ATTR_DESTROY = LibcCall.of("posix_spawnattr_destroy");
+    private static final LibcCall ATTR_SETFLAGS = LibcCall.of("posix_spawnattr_setflags");
+    private static final LibcCall ATTR_SETSIGMASK = LibcCall.of("posix_spawnattr_setsigmask");
+    private static final LibcCall ATTR_SETSIGDEFAULT = LibcCall.of("posix_spawnattr_setsigdefault");
+    private static final LibcCall SIGEMPTYSET = LibcCall.of("sigemptyset");
+    private static final LibcCall SIGFILLSET = LibcCall.of("sigfillset");
     private static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
     private NativeSpawn() {
@@ -114,37 +101,36 @@ final class NativeSpawn {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment actions = arena.allocate(FILE_ACTIONS_SIZE, 8);
             MemorySegment attr = arena.allocate(ATTR_SIZE, 8);
-            check((int) ACTIONS_INIT.handle().invokeExact(actions), "posix_spawn_file_actions_init");
+            MemorySegment st = LibcCall.errnoState(arena); // unread: these return their error number
+            check((int) ACTIONS_INIT.call(st, actions.address()), "posix_spawn_file_actions_init");
             try {
-                check((int) ATTR_INIT.handle().invokeExact(attr), "posix_spawnattr_init");
+                check((int) ATTR_INIT.call(st, attr.address()), "posix_spawnattr_init");
                 try {
                     addFileActions(arena, actions, spec);
                     setAttributes(arena, attr, spec.newSession());
                     MemorySegment argvBlock = stringArray(arena, argv);
                     MemorySegment envBlock = stringArray(arena, environment(spec.env()));
                     MemorySegment pid = arena.allocate(JAVA_INT);
-                    int err = (int) SPAWNP.handle().invokeExact(pid, arena.allocateFrom(argv.getFirst()), actions, attr,
-                            argvBlock, envBlock);
+                    int err = (int) SPAWNP.call(st, pid.address(), arena.allocateFrom(argv.getFirst()).address(),
+                            actions.address(), attr.address(), argvBlock.address(), envBlock.address());
                     if (err != 0) {
                         throw Native.failure("spawn " + spec.commandLine(), err);
                     }
                     return pid.get(JAVA_INT, 0);
                 } finally {
-                    int ignored = (int) ATTR_DESTROY.handle().invokeExact(attr);
+                    ATTR_DESTROY.call(st, attr.address());
                 }
             } finally {
-                int ignored = (int) ACTIONS_DESTROY.handle().invokeExact(actions);
+                ACTIONS_DESTROY.call(st, actions.address());
             }
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw Native.unexpected(t);
         }
     }
 
-    private static void addFileActions(Arena arena, MemorySegment actions, SpawnSpec spec) throws Throwable {
+    private static void addFileActions(Arena arena, MemorySegment actions, SpawnSpec spec) throws IOException {
+        MemorySegment st = LibcCall.errnoState(arena);
         if (spec.workDir() != null) {
-            check((int) ADD_CHDIR.handle().invokeExact(actions, arena.allocateFrom(spec.workDir().toString())), "addchdir_np");
+            check((int) ADD_CHDIR.call(st, actions.address(), arena.allocateFrom(spec.workDir().toString()).address()),
+                    "addchdir_np");
         }
         Map<Integer, Integer> fds = new TreeMap<>(spec.fds());
         int highest = 2;
@@ -155,42 +141,43 @@ final class NativeSpawn {
         int maxTarget = 2;
         int i = 0;
         for (var e : fds.entrySet()) {
-            check((int) ADD_DUP2.handle().invokeExact(actions, (int) e.getValue(), scratch + i++), "adddup2");
+            check((int) ADD_DUP2.call(st, actions.address(), e.getValue(), scratch + i++), "adddup2");
         }
         i = 0;
         for (var e : fds.entrySet()) {
-            check((int) ADD_DUP2.handle().invokeExact(actions, scratch + i++, (int) e.getKey()), "adddup2");
+            check((int) ADD_DUP2.call(st, actions.address(), scratch + i++, e.getKey()), "adddup2");
             maxTarget = Math.max(maxTarget, e.getKey());
         }
         MemorySegment devNull = arena.allocateFrom("/dev/null");
         for (int std = 0; std <= 2; std++) {
             if (!fds.containsKey(std)) {
-                check((int) ADD_OPEN.handle().invokeExact(actions, std, devNull, Posix.O_RDWR, 0), "addopen");
+                check((int) ADD_OPEN.call(st, actions.address(), std, devNull.address(), Posix.O_RDWR, 0), "addopen");
             }
         }
         for (int fd = 3; fd <= maxTarget; fd++) {
             if (!fds.containsKey(fd)) {
-                check((int) ADD_CLOSE.handle().invokeExact(actions, fd), "addclose");
+                check((int) ADD_CLOSE.call(st, actions.address(), fd), "addclose");
             }
         }
-        check((int) ADD_CLOSEFROM.handle().invokeExact(actions, maxTarget + 1), "addclosefrom_np");
+        check((int) ADD_CLOSEFROM.call(st, actions.address(), maxTarget + 1), "addclosefrom_np");
     }
 
-    private static void setAttributes(Arena arena, MemorySegment attr, boolean newSession) throws Throwable {
+    private static void setAttributes(Arena arena, MemorySegment attr, boolean newSession) throws IOException {
+        MemorySegment st = LibcCall.errnoState(arena);
         MemorySegment empty = arena.allocate(SIGSET_SIZE, 8);
         MemorySegment all = arena.allocate(SIGSET_SIZE, 8);
-        check((int) SIGEMPTYSET.handle().invokeExact(empty), "sigemptyset");
-        check((int) SIGFILLSET.handle().invokeExact(all), "sigfillset");
+        check((int) SIGEMPTYSET.call(st, empty.address()), "sigemptyset");
+        check((int) SIGFILLSET.call(st, all.address()), "sigfillset");
         // glibc's sigfillset leaves out its internal signals 32 (SIGCANCEL) and 33 (SIGSETXID), and
         // its spawn child then sets them to SIG_IGN, which exec keeps: every child (runc, and so the
         // containers) would start with them ignored, unlike a Go-spawned one. setsigdefault copies
         // the set as it is, so add their bits (signal n is bit n-1) by hand: SIG_DFL is safe in the
         // child because nothing sends those signals to it before it execs.
         all.set(JAVA_LONG, 0, all.get(JAVA_LONG, 0) | (1L << 31) | (1L << 32));
-        check((int) ATTR_SETSIGMASK.handle().invokeExact(attr, empty), "setsigmask");
-        check((int) ATTR_SETSIGDEFAULT.handle().invokeExact(attr, all), "setsigdefault");
+        check((int) ATTR_SETSIGMASK.call(st, attr.address(), empty.address()), "setsigmask");
+        check((int) ATTR_SETSIGDEFAULT.call(st, attr.address(), all.address()), "setsigdefault");
         short flags = (short) (POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | (newSession ? POSIX_SPAWN_SETSID : 0));
-        check((int) ATTR_SETFLAGS.handle().invokeExact(attr, flags), "setflags");
+        check((int) ATTR_SETFLAGS.call(st, attr.address(), flags), "setflags");
     }
 
     private static List<String> environment(Map<String, String> env) {

@@ -1,24 +1,18 @@
 package io.jshim.stdio;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
+import io.jshim.reaper.LibcCall;
+
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
+import io.jshim.reaper.LibcCall;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
-import java.lang.foreign.SymbolLookup;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The few libc calls the copiers need, bound with the FFM API so that every call reports its
+ * The few libc calls the copiers need, through {@link LibcCall} so that every call reports its
  * errno exactly (EAGAIN, EPIPE, ENOSPC, EIO decide what a copier does next).
  *
  * <p>Hot-path calls ({@link #read}, {@link #write}, {@link #poll}) return {@code -errno} instead
@@ -70,55 +64,37 @@ final class Native {
     /** struct pollfd { int fd; short events; short revents; } */
     static final long POLLFD_SIZE = 8;
 
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final SymbolLookup LIBC = LINKER.defaultLookup();
-    private static final StructLayout CAPTURE_LAYOUT = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO =
-            CAPTURE_LAYOUT.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-    private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
-
-    private static final MethodHandle OPEN = bind("open",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), 2);
-    private static final MethodHandle CLOSE = bind("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1);
-    private static final MethodHandle PIPE2 = bind("pipe2",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), -1);
-    private static final MethodHandle READ = bind("read",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), -1);
-    private static final MethodHandle WRITE = bind("write",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), -1);
-    private static final MethodHandle POLL = bind("poll",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), -1);
-    private static final MethodHandle FCNTL = bind("fcntl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), 2);
-    private static final MethodHandle IOCTL_PTR = bind("ioctl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), 2);
-    private static final MethodHandle FCHOWN = bind("fchown",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), -1);
-    private static final MethodHandle MKFIFO = bind("mkfifo",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), -1);
-    private static final MethodHandle EVENTFD = bind("eventfd",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), -1);
-    private static final MethodHandle KILL = bind("kill",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), -1);
-    private static final MethodHandle STRERROR_R = LINKER.downcallHandle(
-            LIBC.find("strerror_r").orElseThrow(),
-            FunctionDescriptor.of(ADDRESS, JAVA_INT, ADDRESS, JAVA_LONG));
+    // every call goes through LibcCall's one shared downcall handle (why: LibcCall)
+    private static final LibcCall OPEN = LibcCall.of("open");
+    private static final LibcCall CLOSE = LibcCall.of("close");
+    private static final LibcCall PIPE2 = LibcCall.of("pipe2");
+    private static final LibcCall READ = LibcCall.of("read");
+    private static final LibcCall WRITE = LibcCall.of("write");
+    private static final LibcCall POLL = LibcCall.of("poll");
+    private static final LibcCall FCNTL = LibcCall.of("fcntl");
+    private static final LibcCall IOCTL_PTR = LibcCall.of("ioctl");
+    private static final LibcCall FCHOWN = LibcCall.of("fchown");
+    private static final LibcCall MKFIFO = LibcCall.of("mkfifo");
+    private static final LibcCall EVENTFD = LibcCall.of("eventfd");
+    private static final LibcCall KILL = LibcCall.of("kill");
+    private static final LibcCall STRERROR_R = LibcCall.of("strerror_r");
 
     /** One errno capture area per thread, reused by every call that thread makes. */
     private static final ThreadLocal<MemorySegment> CAPTURE =
-            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CAPTURE_LAYOUT));
+            ThreadLocal.withInitial(() -> LibcCall.errnoState(Arena.ofAuto()));
 
     private Native() {}
 
-    private static MethodHandle bind(String name, FunctionDescriptor fd, int firstVariadic) {
-        MemorySegment symbol = LIBC.find(name).orElseThrow(() -> new UnsatisfiedLinkError(name));
-        return firstVariadic < 0
-                ? LINKER.downcallHandle(symbol, fd, CAPTURE_ERRNO)
-                : LINKER.downcallHandle(symbol, fd, CAPTURE_ERRNO, Linker.Option.firstVariadicArg(firstVariadic));
+    private static int errno(MemorySegment capture) {
+        return LibcCall.errno(capture);
     }
 
-    private static int errno(MemorySegment capture) {
-        return (int) ERRNO.get(capture, 0L);
+    /** The address of a native segment; a heap segment has none a call could use. */
+    private static long address(MemorySegment buf) {
+        if (!buf.isNative()) {
+            throw new IllegalArgumentException("not native memory: " + buf);
+        }
+        return buf.address();
     }
 
     private static RuntimeException unexpected(Throwable t) {
@@ -136,7 +112,7 @@ final class Native {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment cpath = arena.allocateFrom(path);
             while (true) {
-                int fd = (int) OPEN.invokeExact(capture, cpath, flags | O_CLOEXEC, mode);
+                int fd = (int) OPEN.call(capture, cpath.address(), flags | O_CLOEXEC, mode);
                 if (fd >= 0) {
                     return fd;
                 }
@@ -158,7 +134,7 @@ final class Native {
             return;
         }
         try {
-            int ignored = (int) CLOSE.invokeExact(CAPTURE.get(), fd);
+            CLOSE.call(CAPTURE.get(), fd);
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -169,7 +145,7 @@ final class Native {
         MemorySegment capture = CAPTURE.get();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment fds = arena.allocate(JAVA_INT, 2);
-            int rc = (int) PIPE2.invokeExact(capture, fds, O_CLOEXEC);
+            int rc = (int) PIPE2.call(capture, fds.address(), O_CLOEXEC);
             if (rc != 0) {
                 throw new ErrnoException("pipe2", errno(capture));
             }
@@ -185,7 +161,7 @@ final class Native {
     static long read(int fd, MemorySegment buf, long len) {
         MemorySegment capture = CAPTURE.get();
         try {
-            long n = (long) READ.invokeExact(capture, fd, buf, len);
+            long n = READ.call(capture, fd, address(buf), len);
             return n >= 0 ? n : -errno(capture);
         } catch (Throwable t) {
             throw unexpected(t);
@@ -196,7 +172,7 @@ final class Native {
     static long write(int fd, MemorySegment buf, long len) {
         MemorySegment capture = CAPTURE.get();
         try {
-            long n = (long) WRITE.invokeExact(capture, fd, buf, len);
+            long n = WRITE.call(capture, fd, address(buf), len);
             return n >= 0 ? n : -errno(capture);
         } catch (Throwable t) {
             throw unexpected(t);
@@ -224,7 +200,7 @@ final class Native {
     static int poll(MemorySegment pollfds, int count, int timeoutMillis) {
         MemorySegment capture = CAPTURE.get();
         try {
-            int n = (int) POLL.invokeExact(capture, pollfds, (long) count, timeoutMillis);
+            int n = (int) POLL.call(capture, address(pollfds), count, timeoutMillis);
             return n >= 0 ? n : -errno(capture);
         } catch (Throwable t) {
             throw unexpected(t);
@@ -245,7 +221,7 @@ final class Native {
     private static int fcntl(int fd, int cmd, int arg) throws ErrnoException {
         MemorySegment capture = CAPTURE.get();
         try {
-            int rc = (int) FCNTL.invokeExact(capture, fd, cmd, arg);
+            int rc = (int) FCNTL.call(capture, fd, cmd, arg);
             if (rc < 0) {
                 throw new ErrnoException("fcntl fd " + fd, errno(capture));
             }
@@ -276,7 +252,7 @@ final class Native {
     static void fchown(int fd, int uid, int gid) throws ErrnoException {
         MemorySegment capture = CAPTURE.get();
         try {
-            if ((int) FCHOWN.invokeExact(capture, fd, uid, gid) != 0) {
+            if ((int) FCHOWN.call(capture, fd, uid, gid) != 0) {
                 throw new ErrnoException("fchown fd " + fd + " to " + uid + ":" + gid, errno(capture));
             }
         } catch (ErrnoException e) {
@@ -289,7 +265,7 @@ final class Native {
     static void mkfifo(String path, int mode) throws ErrnoException {
         MemorySegment capture = CAPTURE.get();
         try (Arena arena = Arena.ofConfined()) {
-            if ((int) MKFIFO.invokeExact(capture, arena.allocateFrom(path), mode) != 0) {
+            if ((int) MKFIFO.call(capture, arena.allocateFrom(path).address(), mode) != 0) {
                 throw new ErrnoException("mkfifo " + path, errno(capture));
             }
         } catch (ErrnoException e) {
@@ -303,7 +279,7 @@ final class Native {
     static int eventfd() throws ErrnoException {
         MemorySegment capture = CAPTURE.get();
         try {
-            int fd = (int) EVENTFD.invokeExact(capture, 0, EFD_NONBLOCK | EFD_CLOEXEC);
+            int fd = (int) EVENTFD.call(capture, 0, EFD_NONBLOCK | EFD_CLOEXEC);
             if (fd < 0) {
                 throw new ErrnoException("eventfd", errno(capture));
             }
@@ -318,7 +294,7 @@ final class Native {
     static void kill(int pid, int signal) throws ErrnoException {
         MemorySegment capture = CAPTURE.get();
         try {
-            if ((int) KILL.invokeExact(capture, pid, signal) != 0) {
+            if ((int) KILL.call(capture, pid, signal) != 0) {
                 throw new ErrnoException("kill " + pid + " signal " + signal, errno(capture));
             }
         } catch (ErrnoException e) {
@@ -332,7 +308,7 @@ final class Native {
     static void ioctl(int fd, long request, MemorySegment arg, String what) throws ErrnoException {
         MemorySegment capture = CAPTURE.get();
         try {
-            if ((int) IOCTL_PTR.invokeExact(capture, fd, request, arg) != 0) {
+            if ((int) IOCTL_PTR.call(capture, fd, request, address(arg)) != 0) {
                 throw new ErrnoException(what, errno(capture));
             }
         } catch (ErrnoException e) {
@@ -365,8 +341,8 @@ final class Native {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(256);
             // GNU strerror_r: returns a pointer to the message (buf or a static string).
-            MemorySegment msg = (MemorySegment) STRERROR_R.invokeExact(errno, buf, 256L);
-            return msg.reinterpret(1024).getString(0, StandardCharsets.UTF_8);
+            long msg = STRERROR_R.call(LibcCall.errnoState(arena), errno, buf.address(), 256);
+            return MemorySegment.ofAddress(msg).reinterpret(1024).getString(0, StandardCharsets.UTF_8);
         } catch (Throwable t) {
             return "errno " + errno;
         }

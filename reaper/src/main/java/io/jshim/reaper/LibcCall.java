@@ -1,0 +1,111 @@
+package io.jshim.reaper;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+
+/**
+ * A libc function called through the one FFM downcall handle that every libc call of the shim shares.
+ *
+ * <p>Why one handle: linking is what FFM costs. Each distinct function shape spins a stub class and a few dozen
+ * method-handle forms at run time, ~10 ms apiece in a cold JVM, and the AOT cache cannot hold them; a cold shim
+ * linked ~25 shapes before its first container ran (~200 generated classes by the class-load log). Here there is
+ * one shape, {@code long f(long, long, long, long, long, long)} with errno captured, linked once without a target
+ * ({@link Linker#downcallHandle(FunctionDescriptor, Linker.Option...)}): a function is then only a symbol, found
+ * on first use.
+ *
+ * <p>That shape calls any libc function of up to six integer or pointer arguments on the 64-bit Linux ABIs this
+ * runs on (x86-64 System V and AArch64): each argument travels in its own 64-bit register whatever its C type, a
+ * callee ignores the registers it does not take, and variadic integer arguments travel as named ones. What the
+ * caller must do instead of the linker: pass a pointer as {@link MemorySegment#address()} of a segment that stays
+ * alive during the call (an arena the caller holds open), and narrow an {@code int} result with a cast, since the
+ * upper half of the result register is undefined for it.
+ */
+public final class LibcCall {
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final StructLayout ERRNO_STATE = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO = ERRNO_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    /** (target, errno state, six arguments) -> result: the only downcall handle libc calls need. */
+    private static final MethodHandle ANY = LINKER.downcallHandle(
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+            Linker.Option.captureCallState("errno"));
+
+    private final String name;
+    /** Written once (any thread may find it first: the lookup is idempotent); volatile for the reading threads. */
+    private volatile MemorySegment symbol;
+
+    private LibcCall(String name) {
+        this.name = name;
+    }
+
+    /** The libc function {@code name}, looked up when first called. */
+    public static LibcCall of(String name) {
+        return new LibcCall(name);
+    }
+
+    /** A segment for the errno a call leaves behind, from {@code arena}. */
+    public static MemorySegment errnoState(Arena arena) {
+        return arena.allocate(ERRNO_STATE);
+    }
+
+    /** The errno captured in {@code state} right after the last call given it. */
+    public static int errno(MemorySegment state) {
+        return (int) ERRNO.get(state, 0L);
+    }
+
+    private MemorySegment symbol() {
+        MemorySegment s = symbol;
+        if (s == null) {
+            s = LINKER.defaultLookup().find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
+            symbol = s;
+        }
+        return s;
+    }
+
+    /** Calls the function; its raw 64-bit result, errno in {@code state} (an {@link #errnoState} segment). */
+    public long call(MemorySegment state, long a1, long a2, long a3, long a4, long a5, long a6) {
+        try {
+            return (long) ANY.invokeExact(symbol(), state, a1, a2, a3, a4, a5, a6);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(name + " failed", t); // a downcall throws nothing checked
+        }
+    }
+
+    public long call(MemorySegment state) {
+        return call(state, 0, 0, 0, 0, 0, 0);
+    }
+
+    public long call(MemorySegment state, long a1) {
+        return call(state, a1, 0, 0, 0, 0, 0);
+    }
+
+    public long call(MemorySegment state, long a1, long a2) {
+        return call(state, a1, a2, 0, 0, 0, 0);
+    }
+
+    public long call(MemorySegment state, long a1, long a2, long a3) {
+        return call(state, a1, a2, a3, 0, 0, 0);
+    }
+
+    public long call(MemorySegment state, long a1, long a2, long a3, long a4) {
+        return call(state, a1, a2, a3, a4, 0, 0);
+    }
+
+    public long call(MemorySegment state, long a1, long a2, long a3, long a4, long a5) {
+        return call(state, a1, a2, a3, a4, a5, 0);
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+}
