@@ -15,7 +15,7 @@ public record Event(long sequence, Instant timestamp, String namespace, String t
 
     public Any payload() {
         return Any.newBuilder()
-                .setTypeUrl(message.getDescriptorForType().getFullName())
+                .setTypeUrl(Topics.typeUrl(message))
                 .setValue(message.toByteString())
                 .build();
     }

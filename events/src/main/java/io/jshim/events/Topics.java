@@ -38,6 +38,27 @@ public final class Topics {
         };
     }
 
+    /**
+     * The type URL of an event as containerd's typeurl registry names it: its full protobuf name. Spelled out for
+     * the task events because asking the descriptor makes a cold shim build the events' descriptors (and those of
+     * their imports) before its first event can go out.
+     */
+    public static String typeUrl(Message event) {
+        return switch (event) {
+            case TaskCreate e -> "containerd.events.TaskCreate";
+            case TaskStart e -> "containerd.events.TaskStart";
+            case TaskDelete e -> "containerd.events.TaskDelete";
+            case TaskExit e -> "containerd.events.TaskExit";
+            case TaskOOM e -> "containerd.events.TaskOOM";
+            case TaskExecAdded e -> "containerd.events.TaskExecAdded";
+            case TaskExecStarted e -> "containerd.events.TaskExecStarted";
+            case TaskPaused e -> "containerd.events.TaskPaused";
+            case TaskResumed e -> "containerd.events.TaskResumed";
+            case TaskCheckpointed e -> "containerd.events.TaskCheckpointed";
+            default -> event.getDescriptorForType().getFullName();
+        };
+    }
+
     /** Events that must never be dropped, whatever the queue's pressure: the exit truth. */
     public static boolean isPrecious(Message event) {
         return event instanceof TaskExit || event instanceof TaskOOM;

@@ -39,7 +39,6 @@ import org.slf4j.LoggerFactory;
 public final class ProcessIO implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ProcessIO.class);
     private static final Duration COPIER_JOIN_TIMEOUT = Duration.ofSeconds(5);
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     private enum State { PREPARED, STARTING, STARTED, CLOSED }
 
@@ -199,8 +198,13 @@ public final class ProcessIO implements AutoCloseable {
 
     private static byte[] randomBytes(int n) {
         byte[] b = new byte[n];
-        RANDOM.nextBytes(b);
+        Random.SOURCE.nextBytes(b);
         return b;
+    }
+
+    /** Made on first use: seeding it loads the security providers, ~10 ms that a container without a tty need not pay. */
+    private static final class Random {
+        static final SecureRandom SOURCE = new SecureRandom();
     }
 
     private void createPipes(boolean stdin, boolean stdout, boolean stderr) throws IOException {
