@@ -114,6 +114,11 @@ alive() {
 # of its own and binds the group's socket; this waits until it listens (containerd would wait for it anyway, in
 # its dial), so a daemon that dies at boot is reported here. If two starts of one group race, the second daemon
 # cannot bind and exits, and both containers join the first. Status 1 = let the JVM's start do it.
+#
+# The wait polls nothing while the JVM boots on the same cores: the daemon gets the write end of the command
+# substitution's pipe as fd 4 (JSHIM_READY_FD) and closes it once it listens, or dies; the substitution returns at
+# that end-of-file with the pid the subshell printed. A watchdog (stdout elsewhere, so not holding the pipe) kills
+# a daemon that neither listens nor dies within 30 s, looking once a second.
 spawn_daemon() {
     [ -e "$socket" ] && ! listening && rm -f "$socket" # stale: its shim is gone
     mkdir -p /run/containerd/s || return 1
@@ -121,23 +126,35 @@ spawn_daemon() {
     # does not block); the daemon then has no fd to redirect.
     log=/dev/null
     [ -p log ] && log=log
-    setsid "$JSHIM_LAUNCHER" -namespace "$ns" -address "$address" -publish-binary "$publish" -id "$id" $debug \
-        -socket "$shim_address" </dev/null >/dev/null 2>"$log" 9>&- &
-    daemon=$!
-    own=$(cat /proc/self/oom_score_adj 2>/dev/null || echo 0)
+    daemon=$(
+        JSHIM_READY_FD=4 setsid "$JSHIM_LAUNCHER" -namespace "$ns" -address "$address" -publish-binary "$publish" \
+            -id "$id" $debug -socket "$shim_address" 4>&1 </dev/null >/dev/null 2>"$log" 9>&- &
+        d=$!
+        (watchdog "$d") </dev/null >/dev/null 2>&1 9>&- & # in ( ): dash would keep the pipe in a saved fd
+        echo "$d"
+    )
+    [ -n "$daemon" ] || return 1
+    own=0
+    read -r own < /proc/self/oom_score_adj 2>/dev/null || true
     [ $((own + 1)) -le 1000 ] && echo $((own + 1)) > "/proc/$daemon/oom_score_adj" 2>/dev/null
     printf '%s' "$daemon" > .shim.pid && mv -f .shim.pid shim.pid
+    listening && return 0
+    alive "$daemon" && kill -9 "$daemon" 2>/dev/null # closed its end without listening: not a daemon to keep
+    listening && return 0 # another start of this group won the bind
+    echo "jshim daemon (pid $daemon) exited before it listened on $socket" >&2
+    exit 1
+}
+
+# Kills daemon $1 if it neither listens nor exits within 30 s.
+watchdog() {
     tries=0
-    while ! listening; do
-        if ! alive "$daemon"; then
-            wait "$daemon" 2>/dev/null
-            listening && return 0 # another start of this group won the bind
-            echo "jshim daemon (pid $daemon) exited before it listened on $socket" >&2
-            exit 1
-        fi
+    while alive "$1" && ! listening; do
         tries=$((tries + 1))
-        [ $tries -lt 6000 ] || { kill -9 "$daemon"; echo "jshim daemon did not listen within 30 s" >&2; exit 1; }
-        sleep 0.005
+        if [ $tries -gt 30 ]; then
+            kill -9 "$1"
+            return
+        fi
+        sleep 1
     done
 }
 

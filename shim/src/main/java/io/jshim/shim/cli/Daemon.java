@@ -33,6 +33,8 @@ final class Daemon {
     static final int LISTENER_FD = 3;
     /** Set to 1 in the shim's environment: a ttrpc shim also serves jshim.events.v1.Events on {@code <socket>.events}. */
     static final String EVENT_STREAM_ENV = "JSHIM_EVENT_STREAM";
+    /** The fd (a pipe's write end) the launcher waits on: closed once the socket listens. */
+    static final String READY_FD_ENV = "JSHIM_READY_FD";
     private static final String EVENT_STREAM_ON = "1";
 
     private final Flags flags;
@@ -87,6 +89,7 @@ final class Daemon {
         timeline.mark("task service+server");
         Path socket = listen(server);
         timeline.mark("listening");
+        signalReady();
         Path eventSocket = eventStream == null ? null : bindEventStream(eventStream, socket);
         Signal.handle(new Signal("TERM"), s -> shutdown.countDown());
         Signal.handle(new Signal("INT"), s -> shutdown.countDown());
@@ -108,6 +111,17 @@ final class Daemon {
         forwarder.drainAndStop(Duration.ofSeconds(5));
         tasks.close();
         return 0;
+    }
+
+    /**
+     * Closes the fd named by {@code JSHIM_READY_FD}: the launcher's cold start waits for that pipe's end-of-file
+     * instead of polling for the socket while this JVM boots on the same cores (scripts/launcher.sh).
+     */
+    private static void signalReady() {
+        String fd = System.getenv(READY_FD_ENV);
+        if (fd != null && fd.matches("[3-9]|[1-9][0-9]+")) {
+            Posix.close(Integer.parseInt(fd));
+        }
     }
 
     private static void startupThread(Runnable work) {
