@@ -15,14 +15,22 @@ rm -rf "$libdir/lib" "$libdir/native" "$libdir/jshim.jar"
 "$java" "$here/scripts/MergeJars.java" "$libdir/jshim.jar" "$libdir/native" \
     "$here"/shim/target/jshim-shim-*.jar "$here"/shim/target/lib/*.jar
 
-# The JVM flags every shim runs with, chosen for footprint (README, "Cost and grouping"): serial GC and a small
-# heap that gives memory back (at most 32 MB: the serial collector grows its old generation towards -Xmx rather
-# than collect garbage such as a peer's malformed frames, so -Xmx bounds the growth; the event backlog, which
-# must hold 100,000 events, is kept off the heap for that reason), compact object headers, small stacks, the C1 compiler alone on one thread, no perf
-# data, Netty without its pooled arenas, malloc trimmed every 5 s, and no JVM logging at all (start's
-# stdout+stderr is its answer). ArchiveRelocationMode=0 maps the AOT cache at the address it was made for, so its
-# pages stay clean file pages shared by every jshim JVM instead of ~13 MB of private relocated copies each
-# (the price: that region is not randomised by ASLR; the JVM falls back to relocating if the address is taken).
+# The JVM flags every shim runs with, chosen for footprint and a cold start (README, "Cost and grouping"):
+# - serial GC and a small heap that gives memory back (at most 32 MB: the serial collector grows its old generation
+#   towards -Xmx rather than collect garbage such as a peer's malformed frames, so -Xmx bounds the growth; the
+#   event backlog, which must hold 100,000 events, is kept off the heap for that reason), compact object headers,
+#   small stacks, no perf data, Netty without its pooled arenas, malloc trimmed every 5 s;
+# - the C1 compiler alone, on one thread at nice 19 (ThreadPriorityPolicy=1 lets the JVM set thread priorities;
+#   it runs as root): on two busy cores the compiler's backlog otherwise competes with runc for the CPU while the
+#   first container is created (cold ctr run ~20 ms faster);
+# - Netty on sun.misc.Unsafe: without it Netty 4.2 on Java 24+ links malloc and free through FFM at boot
+#   (CleanerJava24Linker, ~120 generated classes: its event-loop set-up 140 -> 60 ms);
+# - AOT training profiles neither recorded nor replayed: they feed C2, which never runs, and replaying them only
+#   queued compilations (cold ctr run ~25 ms faster);
+# - no JVM logging at all, and the VM's own messages on stderr (start's stdout is its answer).
+# ArchiveRelocationMode=0 maps the AOT cache at the address it was made for, so its pages stay clean file pages
+# shared by every jshim JVM instead of ~13 MB of private relocated copies each (the price: that region is not
+# randomised by ASLR; the JVM falls back to relocating if the address is taken).
 cat > "$libdir/jvm.options" <<OPTS
 -XX:+UseSerialGC
 -Xms4m
@@ -36,11 +44,16 @@ cat > "$libdir/jvm.options" <<OPTS
 -XX:MaxMetaspaceSize=64m
 -XX:-UsePerfData
 -XX:CICompilerCount=1
+-XX:ThreadPriorityPolicy=1
+-XX:CompilerThreadPriority=19
+-XX:+DisplayVMOutputToStderr
 -Dio.netty.allocator.type=unpooled
 --sun-misc-unsafe-memory-access=allow
 -XX:TrimNativeHeapInterval=5000
 -XX:+UnlockDiagnosticVMOptions
 -XX:ArchiveRelocationMode=0
+-XX:-AOTRecordTraining
+-XX:-AOTReplayTraining
 -Xlog:disable
 --enable-native-access=ALL-UNNAMED
 -Djava.library.path=$libdir/native
