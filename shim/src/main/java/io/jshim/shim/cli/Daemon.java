@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
@@ -35,6 +36,8 @@ final class Daemon {
     static final String EVENT_STREAM_ENV = "JSHIM_EVENT_STREAM";
     /** The fd (a pipe's write end) the launcher waits on: closed once the socket listens. */
     static final String READY_FD_ENV = "JSHIM_READY_FD";
+    /** When the JIT compiler gets its normal priority back after listening (CompilerPriority). */
+    private static final long COMPILER_BOOST_DELAY_MS = 1_000;
     private static final String EVENT_STREAM_ON = "1";
 
     private final Flags flags;
@@ -90,6 +93,8 @@ final class Daemon {
         Path socket = listen(server);
         timeline.mark("listening");
         signalReady();
+        // by then a cold container's Create, Start and Delete are over (~200 ms after listening)
+        loop.schedule(CompilerPriority::restore, COMPILER_BOOST_DELAY_MS, TimeUnit.MILLISECONDS);
         Path eventSocket = eventStream == null ? null : bindEventStream(eventStream, socket);
         Signal.handle(new Signal("TERM"), s -> shutdown.countDown());
         Signal.handle(new Signal("INT"), s -> shutdown.countDown());

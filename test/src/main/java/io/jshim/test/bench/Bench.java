@@ -36,6 +36,8 @@ public final class Bench {
     static final Shim GO = new Shim("runc-v2", "io.containerd.runc.v2");
     static final String GROUP = "io.containerd.runc.v2.group";
     static final int PARALLEL = 4;
+    private static final long EARLY_SAMPLE_MS = 3_000;
+    private static final long STEADY_SAMPLE_MS = 12_000;
 
     private final PrivateContainerd containerd;
     private final Path rootfs;
@@ -164,7 +166,10 @@ public final class Bench {
         return a.toArray(String[]::new);
     }
 
-    private ShimMemory memory(Shim s, int containers, boolean grouped) throws Exception {
+    /** A setup's shim memory 3 s after its containers started and in the steady state (12 s). */
+    record MemorySample(ShimMemory early, ShimMemory steady) {}
+
+    private MemorySample memory(Shim s, int containers, boolean grouped) throws Exception {
         String group = grouped ? "wide-" + s.name() + "-" + (++seq) : null;
         List<String> ids = new ArrayList<>();
         for (int i = 0; i < containers; i++) {
@@ -182,11 +187,16 @@ public final class Bench {
                 f.get();
             }
         }
-        Thread.sleep(3000); // let start-up garbage be collected and compiler threads idle, as in steady state
-        ShimMemory m = ShimMemory.of(containerd.socket());
+        // Twice: 3 s after the starts (start-up garbage collected, compiler idle), and in the steady state a node
+        // pays for as long as the containers run, which a JVM reaches after its periodic clean-ups (every 5 s: the
+        // compiler's arena pool is freed, malloc is trimmed) have run twice.
+        Thread.sleep(EARLY_SAMPLE_MS);
+        ShimMemory early = ShimMemory.of(containerd.socket());
+        Thread.sleep(STEADY_SAMPLE_MS - EARLY_SAMPLE_MS);
+        ShimMemory steady = ShimMemory.of(containerd.socket());
         remove(ids);
         awaitNoShims();
-        return m;
+        return new MemorySample(early, steady);
     }
 
     private void remove(List<String> ids) throws Exception {
