@@ -5,14 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import io.jshim.proto.task.DeleteResponse;
 import io.jshim.reaper.CommandResult;
 import io.jshim.reaper.Monitor;
 import io.jshim.reaper.Reaper;
 import io.jshim.reaper.SpawnSpec;
 import io.jshim.shim.cli.ShimAddress;
+import io.jshim.shim.task.Bundle;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
@@ -60,9 +59,8 @@ class LauncherFastPathTest {
             Path bundle = Files.createDirectories(dir.resolve("bundles/" + c.id()));
             Files.writeString(bundle.resolve("config.json"), "{\"ociVersion\":\"1.0.2\",\"annotations\":"
                     + c.annotations() + "}");
-            JsonObject annotations = JsonParser.parseString(c.annotations()).getAsJsonObject();
             String java = ShimAddress.address(ShimAddress.SOCKET_DIR, c.address(), c.namespace(),
-                    ShimAddress.group(annotations, c.id(), c.wideGroup()));
+                    ShimAddress.group(Bundle.annotations(bundle), c.id(), c.wideGroup()));
             Map<String, String> env = new HashMap<>(Map.of("JSHIM_PRINT_ADDRESS", "1"));
             if (c.wideGroup() != null) {
                 env.put("JSHIM_GROUP", c.wideGroup());

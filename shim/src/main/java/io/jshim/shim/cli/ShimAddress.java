@@ -1,12 +1,13 @@
 package io.jshim.shim.cli;
 
-import com.google.gson.JsonObject;
+import io.jshim.shim.json.Json;
 import io.jshim.shim.task.Bundle;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.Map;
 
 /**
  * Where a shim listens: {@code unix:///run/containerd/s/<sha256(<containerd address>/<namespace>/<group>)>}, as the
@@ -35,7 +36,7 @@ public final class ShimAddress {
         return group(Bundle.annotations(bundle), containerId, System.getenv(WIDE_GROUP_ENV));
     }
 
-    public static String group(JsonObject annotations, String containerId, String wideGroup) {
+    public static String group(Map<String, Object> annotations, String containerId, String wideGroup) {
         String explicit = annotation(annotations, GROUP_ANNOTATION);
         if (explicit != null) {
             return explicit;
@@ -47,8 +48,9 @@ public final class ShimAddress {
         return sandbox != null ? sandbox : containerId;
     }
 
-    private static String annotation(JsonObject a, String key) {
-        return a.has(key) && !a.get(key).getAsString().isEmpty() ? a.get(key).getAsString() : null;
+    private static String annotation(Map<String, Object> a, String key) {
+        String value = Json.string(a.get(key));
+        return value.isEmpty() ? null : value;
     }
 
     public static String address(Path socketDir, String containerdAddress, String namespace, String group) {

@@ -8,11 +8,9 @@ import io.jshim.reaper.Child;
 import io.jshim.reaper.Reaper;
 import io.jshim.reaper.SpawnSpec;
 import io.jshim.shim.runc.RuncOptionsParser;
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -184,12 +182,26 @@ final class StartCommand {
         Files.move(tmp, bundle.resolve(name), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
+    /**
+     * Whether a shim listens on {@code socket}: its listening socket is in /proc/net/unix (flag __SO_ACCEPTCON,
+     * stream, unconnected), which a stale socket file left by a dead shim is not; the launcher asks the same
+     * question the same way. (Connecting, as the reference does, would make this JVM load the JDK's unix-socket
+     * classes, which seed a SecureRandom: ~50 classes more in every daemon's AOT cache.)
+     */
     static boolean isAlive(Path socket) {
-        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-            return ch.connect(UnixDomainSocketAddress.of(socket));
+        String path = socket.toString();
+        try (BufferedReader table = Files.newBufferedReader(Path.of("/proc/net/unix"), StandardCharsets.US_ASCII)) {
+            for (String line = table.readLine(); line != null; line = table.readLine()) {
+                String[] f = line.trim().split(" +");
+                if (f.length == 8 && f[7].equals(path) && f[3].equals("00010000") && f[4].equals("0001")
+                        && f[5].equals("01")) {
+                    return true;
+                }
+            }
         } catch (IOException e) {
             return false;
         }
+        return false;
     }
 
     /**

@@ -133,14 +133,13 @@ public final class Training {
             if (spec.status() != 0) {
                 return;
             }
-            var config = com.google.gson.JsonParser.parseString(Files.readString(bundle.resolve("config.json")))
-                    .getAsJsonObject();
-            var process = config.getAsJsonObject("process");
-            process.addProperty("terminal", false);
-            var args = new com.google.gson.JsonArray();
-            args.add("/bin/true");
-            process.add("args", args);
-            Files.writeString(bundle.resolve("config.json"), config.toString());
+            var config = new java.util.LinkedHashMap<>(
+                    io.jshim.shim.json.Json.object(io.jshim.shim.json.Json.parse(Files.readString(bundle.resolve("config.json")))));
+            var process = new java.util.LinkedHashMap<>(io.jshim.shim.json.Json.object(config.get("process")));
+            process.put("terminal", false);
+            process.put("args", List.of("/bin/true"));
+            config.put("process", process);
+            Files.writeString(bundle.resolve("config.json"), io.jshim.shim.json.Json.write(config));
             Duration t = Duration.ofSeconds(30);
             client.call(service, "Create", io.jshim.proto.task.CreateTaskRequest.newBuilder().setId(id)
                     .setBundle(bundle.toString()).build(), io.jshim.proto.task.CreateTaskResponse.parser(), t, null);

@@ -1,11 +1,10 @@
 package io.jshim.shim.runc;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonParser;
 import io.jshim.reaper.CommandResult;
 import io.jshim.reaper.Monitor;
 import io.jshim.reaper.Posix;
 import io.jshim.reaper.SpawnSpec;
+import io.jshim.shim.json.Json;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
@@ -136,8 +135,16 @@ public final class Runc {
         if (out.isEmpty() || out.equals("null")) {
             return pids;
         }
-        JsonArray array = JsonParser.parseString(out).getAsJsonArray();
-        array.forEach(e -> pids.add(e.getAsInt()));
+        Object array = Json.parse(out);
+        if (!(array instanceof List<?>)) {
+            throw new IOException("runc ps: not a JSON array: " + out);
+        }
+        for (Object pid : Json.array(array)) {
+            if (!(pid instanceof Long l)) {
+                throw new IOException("runc ps: not a pid: " + pid);
+            }
+            pids.add(Math.toIntExact(l));
+        }
         return pids;
     }
 
@@ -265,9 +272,9 @@ public final class Runc {
                     continue;
                 }
                 try {
-                    var obj = JsonParser.parseString(line).getAsJsonObject();
-                    if (obj.has("level") && obj.get("level").getAsString().equals("error") && obj.has("msg")) {
-                        last = obj.get("msg").getAsString();
+                    Map<String, Object> obj = Json.object(Json.parse(line));
+                    if ("error".equals(obj.get("level")) && obj.get("msg") instanceof String msg) {
+                        last = msg;
                     }
                 } catch (RuntimeException notJson) {
                     // a partial line at the cut: skip it

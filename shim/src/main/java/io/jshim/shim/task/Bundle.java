@@ -1,14 +1,13 @@
 package io.jshim.shim.task;
 
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import com.google.protobuf.util.JsonFormat;
+import io.jshim.shim.json.Json;
 import io.jshim.proto.runc.Options;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.nio.file.attribute.PosixFilePermissions;
 
 /** The files of a bundle the shim reads and writes (reference-shim.md §1.6). */
@@ -25,14 +24,10 @@ public final class Bundle {
      */
     public static boolean killAllOnInitExit(Path bundle) {
         try {
-            JsonObject spec = JsonParser.parseString(Files.readString(bundle.resolve("config.json"))).getAsJsonObject();
-            JsonObject linux = spec.getAsJsonObject("linux");
-            if (linux == null || !linux.has("namespaces")) {
-                return true;
-            }
-            for (JsonElement ns : linux.getAsJsonArray("namespaces")) {
-                JsonObject o = ns.getAsJsonObject();
-                if ("pid".equals(str(o, "type")) && str(o, "path").isEmpty()) {
+            Map<String, Object> spec = Json.object(Json.parse(Files.readString(bundle.resolve("config.json"))));
+            for (Object ns : Json.array(Json.object(spec.get("linux")).get("namespaces"))) {
+                Map<String, Object> o = Json.object(ns);
+                if ("pid".equals(Json.string(o.get("type"))) && Json.string(o.get("path")).isEmpty()) {
                     return false;
                 }
             }
@@ -43,19 +38,12 @@ public final class Bundle {
     }
 
     /** The grouping annotations of config.json (for {@code start}). */
-    public static JsonObject annotations(Path bundle) {
+    public static Map<String, Object> annotations(Path bundle) {
         try {
-            JsonObject spec = JsonParser.parseString(Files.readString(bundle.resolve("config.json"))).getAsJsonObject();
-            JsonObject a = spec.getAsJsonObject("annotations");
-            return a == null ? new JsonObject() : a;
+            return Json.object(Json.object(Json.parse(Files.readString(bundle.resolve("config.json")))).get("annotations"));
         } catch (IOException | RuntimeException e) {
-            return new JsonObject();
+            return Map.of();
         }
-    }
-
-    private static String str(JsonObject o, String key) {
-        JsonElement e = o.get(key);
-        return e == null || e.isJsonNull() ? "" : e.getAsString();
     }
 
     public static void writeOptions(Path bundle, Options options) throws IOException {
