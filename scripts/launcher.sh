@@ -16,7 +16,8 @@ export JSHIM_LAUNCHER
 libdir="@LIBDIR@"
 
 jvm() {
-    opts=$(cat "$libdir/jvm.options")
+    opts=""
+    while read -r o || [ -n "$o" ]; do opts="$opts $o"; o=""; done < "$libdir/jvm.options" # no fork
     aot=""
     if [ -f "$libdir/jshim.aot" ]; then aot="-XX:AOTCache=$libdir/jshim.aot"; fi
     # glibc's per-thread malloc arenas cost resident memory for nothing in a shim; and a fixed mmap threshold
@@ -121,7 +122,7 @@ alive() {
 # a daemon that neither listens nor dies within 30 s, looking once a second.
 spawn_daemon() {
     [ -e "$socket" ] && ! listening && rm -f "$socket" # stale: its shim is gone
-    mkdir -p /run/containerd/s || return 1
+    [ -d /run/containerd/s ] || mkdir -p /run/containerd/s || return 1
     # stderr is the bundle's log fifo, which containerd reads (it opened it before running start, so this open
     # does not block); the daemon then has no fd to redirect.
     log=/dev/null
