@@ -16,7 +16,7 @@ rm -rf "$libdir/lib" "$libdir/native" "$libdir/jshim.jar"
     "$here"/shim/target/jshim-shim-*.jar "$here"/shim/target/lib/*.jar
 
 # The JVM flags every shim runs with, chosen for footprint and a cold start (README, "Cost and grouping"):
-# - serial GC and a small heap that gives memory back (at most 32 MB: the serial collector grows its old generation
+# - serial GC and a small heap that gives memory back (at most 28 MB: the serial collector grows its old generation
 #   towards -Xmx rather than collect garbage such as a peer's malformed frames, so -Xmx bounds the growth; the
 #   event backlog, which must hold 100,000 events, is kept off the heap for that reason), compact object headers,
 #   small stacks, no perf data, Netty without its pooled arenas, malloc trimmed every 5 s;
@@ -24,7 +24,9 @@ rm -rf "$libdir/lib" "$libdir/native" "$libdir/jshim.jar"
 #   it runs as root): on two busy cores the compiler's backlog otherwise competes with runc for the CPU while the
 #   first container is created (cold ctr run ~20 ms faster);
 # - Netty on sun.misc.Unsafe: without it Netty 4.2 on Java 24+ links malloc and free through FFM at boot
-#   (CleanerJava24Linker, ~120 generated classes: its event-loop set-up 140 -> 60 ms);
+#   (CleanerJava24Linker, ~120 generated classes: its event-loop set-up 140 -> 60 ms); with Unsafe Netty would
+#   also prefer direct buffers, which -Xmx does not bound (MalformedFramesTest: a peer's multi-MiB frames took RSS
+#   to +35 MB), so it is told not to (noPreferDirect), as it did without Unsafe;
 # - AOT training profiles neither recorded nor replayed: they feed C2, which never runs, and replaying them only
 #   queued compilations (cold ctr run ~25 ms faster);
 # - no JVM logging at all, and the VM's own messages on stderr (start's stdout is its answer).
@@ -34,7 +36,7 @@ rm -rf "$libdir/lib" "$libdir/native" "$libdir/jshim.jar"
 cat > "$libdir/jvm.options" <<OPTS
 -XX:+UseSerialGC
 -Xms4m
--Xmx32m
+-Xmx28m
 -XX:MinHeapFreeRatio=10
 -XX:MaxHeapFreeRatio=30
 -XX:+UseCompactObjectHeaders
@@ -49,6 +51,7 @@ cat > "$libdir/jvm.options" <<OPTS
 -XX:+DisplayVMOutputToStderr
 -Dio.netty.allocator.type=unpooled
 --sun-misc-unsafe-memory-access=allow
+-Dio.netty.noPreferDirect=true
 -XX:TrimNativeHeapInterval=5000
 -XX:+UnlockDiagnosticVMOptions
 -XX:ArchiveRelocationMode=0
