@@ -22,41 +22,50 @@ public final class Topics {
 
     private Topics() {}
 
-    public static String of(Message event) {
+    /**
+     * A task event's topic and its type URL as containerd's typeurl registry names it (its full protobuf name),
+     * spelled out: asking the descriptor for the name would make a cold shim build the events' descriptors, and
+     * those of their imports, before its first event could go out.
+     */
+    private record Kind(String topic, String typeUrl) {}
+
+    private static final Kind CREATE = new Kind("/tasks/create", "containerd.events.TaskCreate");
+    private static final Kind START = new Kind("/tasks/start", "containerd.events.TaskStart");
+    private static final Kind DELETE = new Kind("/tasks/delete", "containerd.events.TaskDelete");
+    private static final Kind EXIT = new Kind("/tasks/exit", "containerd.events.TaskExit");
+    private static final Kind OOM = new Kind("/tasks/oom", "containerd.events.TaskOOM");
+    private static final Kind EXEC_ADDED = new Kind("/tasks/exec-added", "containerd.events.TaskExecAdded");
+    private static final Kind EXEC_STARTED = new Kind("/tasks/exec-started", "containerd.events.TaskExecStarted");
+    private static final Kind PAUSED = new Kind("/tasks/paused", "containerd.events.TaskPaused");
+    private static final Kind RESUMED = new Kind("/tasks/resumed", "containerd.events.TaskResumed");
+    private static final Kind CHECKPOINTED = new Kind("/tasks/checkpointed", "containerd.events.TaskCheckpointed");
+
+    /** The kind of a task event; null for any other message. */
+    private static Kind kind(Message event) {
         return switch (event) {
-            case TaskCreate e -> "/tasks/create";
-            case TaskStart e -> "/tasks/start";
-            case TaskDelete e -> "/tasks/delete";
-            case TaskExit e -> "/tasks/exit";
-            case TaskOOM e -> "/tasks/oom";
-            case TaskExecAdded e -> "/tasks/exec-added";
-            case TaskExecStarted e -> "/tasks/exec-started";
-            case TaskPaused e -> "/tasks/paused";
-            case TaskResumed e -> "/tasks/resumed";
-            case TaskCheckpointed e -> "/tasks/checkpointed";
-            default -> UNKNOWN;
+            case TaskCreate e -> CREATE;
+            case TaskStart e -> START;
+            case TaskDelete e -> DELETE;
+            case TaskExit e -> EXIT;
+            case TaskOOM e -> OOM;
+            case TaskExecAdded e -> EXEC_ADDED;
+            case TaskExecStarted e -> EXEC_STARTED;
+            case TaskPaused e -> PAUSED;
+            case TaskResumed e -> RESUMED;
+            case TaskCheckpointed e -> CHECKPOINTED;
+            default -> null;
         };
     }
 
-    /**
-     * The type URL of an event as containerd's typeurl registry names it: its full protobuf name. Spelled out for
-     * the task events because asking the descriptor makes a cold shim build the events' descriptors (and those of
-     * their imports) before its first event can go out.
-     */
+    public static String of(Message event) {
+        Kind k = kind(event);
+        return k == null ? UNKNOWN : k.topic();
+    }
+
+    /** The type URL an event is forwarded with; a message that is not a task event keeps its descriptor's name. */
     public static String typeUrl(Message event) {
-        return switch (event) {
-            case TaskCreate e -> "containerd.events.TaskCreate";
-            case TaskStart e -> "containerd.events.TaskStart";
-            case TaskDelete e -> "containerd.events.TaskDelete";
-            case TaskExit e -> "containerd.events.TaskExit";
-            case TaskOOM e -> "containerd.events.TaskOOM";
-            case TaskExecAdded e -> "containerd.events.TaskExecAdded";
-            case TaskExecStarted e -> "containerd.events.TaskExecStarted";
-            case TaskPaused e -> "containerd.events.TaskPaused";
-            case TaskResumed e -> "containerd.events.TaskResumed";
-            case TaskCheckpointed e -> "containerd.events.TaskCheckpointed";
-            default -> event.getDescriptorForType().getFullName();
-        };
+        Kind k = kind(event);
+        return k == null ? event.getDescriptorForType().getFullName() : k.typeUrl();
     }
 
     /** Events that must never be dropped, whatever the queue's pressure: the exit truth. */

@@ -24,14 +24,25 @@ public record TaskMethod<Req extends Message, Resp extends Message>(String name,
 
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(TaskMethod.class);
 
-    /** Calls the service with the same debug log lines on every face. */
+    /**
+     * Calls the service with the same debug log lines on every face. State, which containerd and ctr ask several
+     * times around every other call, is logged at trace: at debug its lines drowned a container's story, and each
+     * line is a write to the log fifo that containerd reads and logs again.
+     */
     public Resp invoke(String namespace, Req request) {
-        String who = RequestIds.of(request);
-        log.debug("{} {}", who, name);
+        boolean quiet = "State".equals(name);
+        String who = (quiet ? log.isTraceEnabled() : log.isDebugEnabled()) ? RequestIds.of(request) : null;
+        if (who != null) {
+            if (quiet) {
+                log.trace("{} {}", who, name);
+            } else {
+                log.debug("{} {}", who, name);
+            }
+        }
         try {
             return call.apply(namespace, request);
         } catch (io.jshim.shim.ShimException e) {
-            log.debug("{} {}: {} {}", who, name, e.code(), e.getMessage());
+            log.debug("{} {}: {} {}", RequestIds.of(request), name, e.code(), e.getMessage());
             throw e;
         }
     }
