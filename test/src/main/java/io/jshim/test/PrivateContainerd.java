@@ -205,6 +205,15 @@ public final class PrivateContainerd implements AutoCloseable {
         } catch (IOException ignored) {
             // no /proc: nothing to do
         }
+        deleteRuncRoot(namespace);
+    }
+
+    /**
+     * Removes runc's state root of a test's own namespace, {@code /run/containerd/runc/<namespace>}, with any
+     * container runc still has there: runc makes the directory on any command given that root, and a shim run by a
+     * test gives it one for the test's namespace.
+     */
+    public static void deleteRuncRoot(String namespace) {
         Path runcRoot = Path.of("/run/containerd/runc", namespace);
         try (var states = Files.list(runcRoot)) {
             for (Path c : states.toList()) {

@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,6 +42,11 @@ class LauncherFastPathTest {
     }
 
     record Case(String annotations, String id, String namespace, String address, String wideGroup) {}
+
+    @AfterAll
+    static void removeRuncRoot() {
+        io.jshim.test.PrivateContainerd.deleteRuncRoot("jshim-fastpath-" + ProcessHandle.current().pid());
+    }
 
     @Test
     void shellAndJavaComputeTheSameAddress() throws Exception {

@@ -188,6 +188,7 @@ class GrpcDaemonTest {
             if (!daemon.onExit().isDone()) {
                 Posix.kill(daemon.pid(), 9);
             }
+            io.jshim.test.PrivateContainerd.deleteRuncRoot(namespace);
             receiver.close();
         }
     }
