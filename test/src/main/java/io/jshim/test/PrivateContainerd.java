@@ -196,7 +196,10 @@ public final class PrivateContainerd implements AutoCloseable {
             for (Path p : procs.filter(d -> d.getFileName().toString().matches("\\d+")).toList()) {
                 try {
                     if (Files.readString(p.resolve("cmdline")).contains(marker)) {
-                        Posix.kill(Integer.parseInt(p.getFileName().toString()), 9);
+                        int pid = Integer.parseInt(p.getFileName().toString());
+                        Posix.kill(pid, 9);
+                        // a shim JVM that a test attached jcmd to leaves its attach socket when killed
+                        Files.deleteIfExists(Path.of(System.getProperty("java.io.tmpdir"), ".java_pid" + pid));
                     }
                 } catch (IOException | RuntimeException gone) {
                     // exited meanwhile

@@ -65,6 +65,7 @@ class ShimKillTest {
     @Test
     void afterTheShimIsKilledDeleteReportsTheTrueExitAndUnmounts() throws Exception {
         String running = "kill-running";
+        Path killedShimSocket = null;
         String exited = "kill-exited";
         try (CtrEvents events = CtrEvents.start(containerd, dir.resolve("events.txt"))) {
             containerd.ctrOk(run(running, "kill-group", "sleep", "1000"));
@@ -87,6 +88,7 @@ class ShimKillTest {
 
             long t0 = System.nanoTime();
             Posix.kill(shim.pid(), 9);
+            killedShimSocket = shim.socket(); // a killed shim leaves its socket file: removed below
             deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (containerd.ctrOk("task", "ls").lines().anyMatch(l -> l.startsWith(running + " ") || l.startsWith(exited + " "))) {
                 assertTrue(System.nanoTime() < deadline, "containerd never cleaned up after the dead shim:\n"
@@ -117,6 +119,9 @@ class ShimKillTest {
             assertFalse(mounted(exitedBundle.resolve("rootfs")), "rootfs of " + exited + " unmounted");
             assertFalse(Files.exists(runningBundle) || Files.exists(exitedBundle), "bundles removed");
         } finally {
+            if (killedShimSocket != null) {
+                Files.deleteIfExists(killedShimSocket);
+            }
             containerd.ctr("task", "kill", "-s", "KILL", running);
             containerd.ctr("task", "delete", running);
             containerd.ctr("task", "delete", exited);
