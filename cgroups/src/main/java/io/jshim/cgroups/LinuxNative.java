@@ -62,7 +62,7 @@ final class LinuxNative {
     private static final ThreadLocal<int[]> LAST_ERRNO = ThreadLocal.withInitial(() -> new int[1]);
 
     private static final class Holder {
-        static final LibC LIBC = new Ffm();
+        static final LibC LIBC = new Libc();
     }
 
     private LinuxNative() {}
@@ -80,8 +80,9 @@ final class LinuxNative {
         return Arena.ofAuto().allocate(bytes, 8);
     }
 
-    private static final class Ffm implements LibC {
-        // every call goes through LibcCall's one shared downcall handle (why: LibcCall)
+    private static final class Libc implements LibC {
+        // Every call goes through LibcCall's one shared downcall handle (why: LibcCall). The segments passed here
+        // come from automatic arenas (allocate), so a call that passes one keeps it reachable until it returns.
         private static final LibcCall EVENTFD = LibcCall.of("eventfd");
         private static final LibcCall EPOLL_CREATE1 = LibcCall.of("epoll_create1");
         private static final LibcCall EPOLL_CTL = LibcCall.of("epoll_ctl");
@@ -110,14 +111,6 @@ final class LinuxNative {
             }
         }
 
-        /**
-         * {@code segment}'s address for a call; the segments here come from automatic arenas (see
-         * {@link #allocate}), so each call below keeps its segment reachable until the call has returned.
-         */
-        private static long address(MemorySegment segment) {
-            return segment.address();
-        }
-
         @Override public int eventfd(int initval, int flags) {
             return (int) call((a, e) -> (int) EVENTFD.call(e, initval, flags));
         }
@@ -126,14 +119,14 @@ final class LinuxNative {
         }
         @Override public int epoll_ctl(int epfd, int op, int fd, MemorySegment event) {
             try {
-                return (int) call((a, e) -> (int) EPOLL_CTL.call(e, epfd, op, fd, address(event)));
+                return (int) call((a, e) -> (int) EPOLL_CTL.call(e, epfd, op, fd, event.address()));
             } finally {
                 Reference.reachabilityFence(event);
             }
         }
         @Override public int epoll_wait(int epfd, MemorySegment events, int maxevents, int timeoutMillis) {
             try {
-                return (int) call((a, e) -> (int) EPOLL_WAIT.call(e, epfd, address(events), maxevents, timeoutMillis));
+                return (int) call((a, e) -> (int) EPOLL_WAIT.call(e, epfd, events.address(), maxevents, timeoutMillis));
             } finally {
                 Reference.reachabilityFence(events);
             }
@@ -149,14 +142,14 @@ final class LinuxNative {
         }
         @Override public long read(int fd, MemorySegment buf, long count) {
             try {
-                return call((a, e) -> READ.call(e, fd, address(buf), count));
+                return call((a, e) -> READ.call(e, fd, buf.address(), count));
             } finally {
                 Reference.reachabilityFence(buf);
             }
         }
         @Override public long write(int fd, MemorySegment buf, long count) {
             try {
-                return call((a, e) -> WRITE.call(e, fd, address(buf), count));
+                return call((a, e) -> WRITE.call(e, fd, buf.address(), count));
             } finally {
                 Reference.reachabilityFence(buf);
             }

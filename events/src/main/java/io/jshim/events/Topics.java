@@ -1,9 +1,9 @@
 package io.jshim.events;
 
 import com.google.protobuf.Any;
-import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
+import com.google.protobuf.Parser;
 import io.jshim.proto.events.TaskCheckpointed;
 import io.jshim.proto.events.TaskCreate;
 import io.jshim.proto.events.TaskDelete;
@@ -14,6 +14,9 @@ import io.jshim.proto.events.TaskOOM;
 import io.jshim.proto.events.TaskPaused;
 import io.jshim.proto.events.TaskResumed;
 import io.jshim.proto.events.TaskStart;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /** The topic containerd files each task event under (reference-shim.md §3.1). */
 public final class Topics {
@@ -25,20 +28,33 @@ public final class Topics {
     /**
      * A task event's topic and its type URL as containerd's typeurl registry names it (its full protobuf name),
      * spelled out: asking the descriptor for the name would make a cold shim build the events' descriptors, and
-     * those of their imports, before its first event could go out.
+     * those of their imports, before its first event could go out. The parser reads one back ({@link #unpack}).
      */
-    private record Kind(String topic, String typeUrl) {}
+    private record Kind(String topic, String typeUrl, Parser<? extends Message> parser) {}
 
-    private static final Kind CREATE = new Kind("/tasks/create", "containerd.events.TaskCreate");
-    private static final Kind START = new Kind("/tasks/start", "containerd.events.TaskStart");
-    private static final Kind DELETE = new Kind("/tasks/delete", "containerd.events.TaskDelete");
-    private static final Kind EXIT = new Kind("/tasks/exit", "containerd.events.TaskExit");
-    private static final Kind OOM = new Kind("/tasks/oom", "containerd.events.TaskOOM");
-    private static final Kind EXEC_ADDED = new Kind("/tasks/exec-added", "containerd.events.TaskExecAdded");
-    private static final Kind EXEC_STARTED = new Kind("/tasks/exec-started", "containerd.events.TaskExecStarted");
-    private static final Kind PAUSED = new Kind("/tasks/paused", "containerd.events.TaskPaused");
-    private static final Kind RESUMED = new Kind("/tasks/resumed", "containerd.events.TaskResumed");
-    private static final Kind CHECKPOINTED = new Kind("/tasks/checkpointed", "containerd.events.TaskCheckpointed");
+    private static final Kind CREATE = new Kind("/tasks/create", "containerd.events.TaskCreate",
+            TaskCreate.parser());
+    private static final Kind START = new Kind("/tasks/start", "containerd.events.TaskStart",
+            TaskStart.parser());
+    private static final Kind DELETE = new Kind("/tasks/delete", "containerd.events.TaskDelete",
+            TaskDelete.parser());
+    private static final Kind EXIT = new Kind("/tasks/exit", "containerd.events.TaskExit",
+            TaskExit.parser());
+    private static final Kind OOM = new Kind("/tasks/oom", "containerd.events.TaskOOM",
+            TaskOOM.parser());
+    private static final Kind EXEC_ADDED = new Kind("/tasks/exec-added", "containerd.events.TaskExecAdded",
+            TaskExecAdded.parser());
+    private static final Kind EXEC_STARTED = new Kind("/tasks/exec-started", "containerd.events.TaskExecStarted",
+            TaskExecStarted.parser());
+    private static final Kind PAUSED = new Kind("/tasks/paused", "containerd.events.TaskPaused",
+            TaskPaused.parser());
+    private static final Kind RESUMED = new Kind("/tasks/resumed", "containerd.events.TaskResumed",
+            TaskResumed.parser());
+    private static final Kind CHECKPOINTED = new Kind("/tasks/checkpointed", "containerd.events.TaskCheckpointed",
+            TaskCheckpointed.parser());
+
+    private static final Map<String, Kind> BY_TYPE_URL = Stream.of(CREATE, START, DELETE, EXIT, OOM, EXEC_ADDED,
+            EXEC_STARTED, PAUSED, RESUMED, CHECKPOINTED).collect(Collectors.toUnmodifiableMap(Kind::typeUrl, k -> k));
 
     /** The kind of a task event; null for any other message. */
     private static Kind kind(Message event) {
@@ -75,19 +91,10 @@ public final class Topics {
 
     /** The task event an {@code Any} of {@link Event#payload()} carries (type URL as containerd names it). */
     static Message unpack(Any any) throws InvalidProtocolBufferException {
-        ByteString v = any.getValue();
-        return switch (any.getTypeUrl()) {
-            case "containerd.events.TaskCreate" -> TaskCreate.parseFrom(v);
-            case "containerd.events.TaskStart" -> TaskStart.parseFrom(v);
-            case "containerd.events.TaskDelete" -> TaskDelete.parseFrom(v);
-            case "containerd.events.TaskExit" -> TaskExit.parseFrom(v);
-            case "containerd.events.TaskOOM" -> TaskOOM.parseFrom(v);
-            case "containerd.events.TaskExecAdded" -> TaskExecAdded.parseFrom(v);
-            case "containerd.events.TaskExecStarted" -> TaskExecStarted.parseFrom(v);
-            case "containerd.events.TaskPaused" -> TaskPaused.parseFrom(v);
-            case "containerd.events.TaskResumed" -> TaskResumed.parseFrom(v);
-            case "containerd.events.TaskCheckpointed" -> TaskCheckpointed.parseFrom(v);
-            default -> throw new InvalidProtocolBufferException("not a task event: " + any.getTypeUrl());
-        };
+        Kind k = BY_TYPE_URL.get(any.getTypeUrl());
+        if (k == null) {
+            throw new InvalidProtocolBufferException("not a task event: " + any.getTypeUrl());
+        }
+        return k.parser().parseFrom(any.getValue());
     }
 }

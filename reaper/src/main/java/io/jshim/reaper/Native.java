@@ -44,14 +44,6 @@ final class Native {
         }
     }
 
-    /** Rethrows an unchecked throwable as it is; wraps anything else (a downcall throws nothing checked). */
-    static RuntimeException unexpected(Throwable t) {
-        if (t instanceof Error e) {
-            throw e;
-        }
-        return t instanceof RuntimeException e ? e : new IllegalStateException("native call failed", t);
-    }
-
     /** The exception for a failed call: ESRCH becomes {@link NoSuchProcessException}. */
     static PosixException failure(String operation, int errno) {
         return errno == ESRCH ? new NoSuchProcessException(operation) : new PosixException(operation, errno);

@@ -85,26 +85,12 @@ final class Native {
 
     private Native() {}
 
-    private static int errno(MemorySegment capture) {
-        return LibcCall.errno(capture);
-    }
-
     /** The address of a native segment; a heap segment has none a call could use. */
     private static long address(MemorySegment buf) {
         if (!buf.isNative()) {
             throw new IllegalArgumentException("not native memory: " + buf);
         }
         return buf.address();
-    }
-
-    private static RuntimeException unexpected(Throwable t) {
-        if (t instanceof RuntimeException r) {
-            return r;
-        }
-        if (t instanceof Error e) {
-            throw e;
-        }
-        return new IllegalStateException(t);
     }
 
     static int open(String path, int flags, int mode) throws ErrnoException {
@@ -116,15 +102,11 @@ final class Native {
                 if (fd >= 0) {
                     return fd;
                 }
-                int err = errno(capture);
+                int err = LibcCall.errno(capture);
                 if (err != EINTR) {
                     throw new ErrnoException("open " + path, err);
                 }
             }
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
         }
     }
 
@@ -133,11 +115,7 @@ final class Native {
         if (fd < 0) {
             return;
         }
-        try {
-            CLOSE.call(CAPTURE.get(), fd);
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        CLOSE.call(CAPTURE.get(), fd);
     }
 
     /** A pipe, both ends O_CLOEXEC: {read end, write end}. */
@@ -147,36 +125,24 @@ final class Native {
             MemorySegment fds = arena.allocate(JAVA_INT, 2);
             int rc = (int) PIPE2.call(capture, fds.address(), O_CLOEXEC);
             if (rc != 0) {
-                throw new ErrnoException("pipe2", errno(capture));
+                throw new ErrnoException("pipe2", LibcCall.errno(capture));
             }
             return new int[] {fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1)};
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
         }
     }
 
     /** read(2): bytes read, 0 at EOF, or -errno. */
     static long read(int fd, MemorySegment buf, long len) {
         MemorySegment capture = CAPTURE.get();
-        try {
-            long n = READ.call(capture, fd, address(buf), len);
-            return n >= 0 ? n : -errno(capture);
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        long n = READ.call(capture, fd, address(buf), len);
+        return n >= 0 ? n : -LibcCall.errno(capture);
     }
 
     /** write(2): bytes written or -errno. */
     static long write(int fd, MemorySegment buf, long len) {
         MemorySegment capture = CAPTURE.get();
-        try {
-            long n = WRITE.call(capture, fd, address(buf), len);
-            return n >= 0 ? n : -errno(capture);
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        long n = WRITE.call(capture, fd, address(buf), len);
+        return n >= 0 ? n : -LibcCall.errno(capture);
     }
 
     /** Writes all of {@code data} to a blocking fd, throwing the errno (EPIPE, ENOSPC...) on failure. */
@@ -199,12 +165,8 @@ final class Native {
     /** poll(2) over {@code count} pollfd entries: the number ready, 0 on timeout, or -errno. */
     static int poll(MemorySegment pollfds, int count, int timeoutMillis) {
         MemorySegment capture = CAPTURE.get();
-        try {
-            int n = (int) POLL.call(capture, address(pollfds), count, timeoutMillis);
-            return n >= 0 ? n : -errno(capture);
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        int n = (int) POLL.call(capture, address(pollfds), count, timeoutMillis);
+        return n >= 0 ? n : -LibcCall.errno(capture);
     }
 
     static void setPollFd(MemorySegment pollfds, int index, int fd, short events) {
@@ -220,17 +182,11 @@ final class Native {
 
     private static int fcntl(int fd, int cmd, int arg) throws ErrnoException {
         MemorySegment capture = CAPTURE.get();
-        try {
-            int rc = (int) FCNTL.call(capture, fd, cmd, arg);
-            if (rc < 0) {
-                throw new ErrnoException("fcntl fd " + fd, errno(capture));
-            }
-            return rc;
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+        int rc = (int) FCNTL.call(capture, fd, cmd, arg);
+        if (rc < 0) {
+            throw new ErrnoException("fcntl fd " + fd, LibcCall.errno(capture));
         }
+        return rc;
     }
 
     static void setNonBlocking(int fd, boolean nonBlocking) throws ErrnoException {
@@ -251,14 +207,8 @@ final class Native {
 
     static void fchown(int fd, int uid, int gid) throws ErrnoException {
         MemorySegment capture = CAPTURE.get();
-        try {
-            if ((int) FCHOWN.call(capture, fd, uid, gid) != 0) {
-                throw new ErrnoException("fchown fd " + fd + " to " + uid + ":" + gid, errno(capture));
-            }
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+        if ((int) FCHOWN.call(capture, fd, uid, gid) != 0) {
+            throw new ErrnoException("fchown fd " + fd + " to " + uid + ":" + gid, LibcCall.errno(capture));
         }
     }
 
@@ -266,55 +216,33 @@ final class Native {
         MemorySegment capture = CAPTURE.get();
         try (Arena arena = Arena.ofConfined()) {
             if ((int) MKFIFO.call(capture, arena.allocateFrom(path).address(), mode) != 0) {
-                throw new ErrnoException("mkfifo " + path, errno(capture));
+                throw new ErrnoException("mkfifo " + path, LibcCall.errno(capture));
             }
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
         }
     }
 
     /** A non-blocking, close-on-exec eventfd used to wake threads parked in poll. */
     static int eventfd() throws ErrnoException {
         MemorySegment capture = CAPTURE.get();
-        try {
-            int fd = (int) EVENTFD.call(capture, 0, EFD_NONBLOCK | EFD_CLOEXEC);
-            if (fd < 0) {
-                throw new ErrnoException("eventfd", errno(capture));
-            }
-            return fd;
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+        int fd = (int) EVENTFD.call(capture, 0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (fd < 0) {
+            throw new ErrnoException("eventfd", LibcCall.errno(capture));
         }
+        return fd;
     }
 
     static void kill(int pid, int signal) throws ErrnoException {
         MemorySegment capture = CAPTURE.get();
-        try {
-            if ((int) KILL.call(capture, pid, signal) != 0) {
-                throw new ErrnoException("kill " + pid + " signal " + signal, errno(capture));
-            }
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+        if ((int) KILL.call(capture, pid, signal) != 0) {
+            throw new ErrnoException("kill " + pid + " signal " + signal, LibcCall.errno(capture));
         }
     }
 
     /** ioctl with a pointer argument (struct winsize, int). */
     static void ioctl(int fd, long request, MemorySegment arg, String what) throws ErrnoException {
         MemorySegment capture = CAPTURE.get();
-        try {
-            if ((int) IOCTL_PTR.call(capture, fd, request, address(arg)) != 0) {
-                throw new ErrnoException(what, errno(capture));
-            }
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+        if ((int) IOCTL_PTR.call(capture, fd, request, address(arg)) != 0) {
+            throw new ErrnoException(what, LibcCall.errno(capture));
         }
     }
 
@@ -343,7 +271,7 @@ final class Native {
             // GNU strerror_r: returns a pointer to the message (buf or a static string).
             long msg = STRERROR_R.call(LibcCall.errnoState(arena), errno, buf.address(), 256);
             return MemorySegment.ofAddress(msg).reinterpret(1024).getString(0, StandardCharsets.UTF_8);
-        } catch (Throwable t) {
+        } catch (RuntimeException unreadable) {
             return "errno " + errno;
         }
     }

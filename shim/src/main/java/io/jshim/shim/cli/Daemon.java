@@ -93,8 +93,10 @@ final class Daemon {
         Path socket = listen(server);
         timeline.mark("listening");
         signalReady();
-        // by then a cold container's Create, Start and Delete are over (~200 ms after listening)
-        loop.schedule(CompilerPriority::restore, COMPILER_BOOST_DELAY_MS, TimeUnit.MILLISECONDS);
+        // by then a cold container's Create, Start and Delete are over (~200 ms after listening); it reads /proc,
+        // so on a virtual thread of its own rather than on the event loop
+        loop.schedule(() -> Thread.ofVirtual().name("jshim-compiler-priority").start(CompilerPriority::restore),
+                COMPILER_BOOST_DELAY_MS, TimeUnit.MILLISECONDS);
         Path eventSocket = eventStream == null ? null : bindEventStream(eventStream, socket);
         Signal.handle(new Signal("TERM"), s -> shutdown.countDown());
         Signal.handle(new Signal("INT"), s -> shutdown.countDown());

@@ -45,15 +45,15 @@ public final class UnixListener {
             MemorySegment.copy(p, 0, addr, JAVA_BYTE, SUN_PATH_OFFSET, p.length);
             int fd = (int) SOCKET.call(errno, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
             if (fd < 0) {
-                throw new IOException("socket: errno " + errno(errno));
+                throw new IOException("socket: errno " + LibcCall.errno(errno));
             }
             if ((int) BIND.call(errno, fd, addr.address(), SUN_PATH_OFFSET + p.length + 1) != 0) {
-                int e = errno(errno);
+                int e = LibcCall.errno(errno);
                 close(fd);
                 throw new BindException(e, "bind " + path + ": errno " + e);
             }
             if ((int) LISTEN.call(errno, fd, 4096) != 0) {
-                int e = errno(errno);
+                int e = LibcCall.errno(errno);
                 close(fd);
                 throw new IOException("listen " + path + ": errno " + e);
             }
@@ -71,13 +71,9 @@ public final class UnixListener {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errno = LibcCall.errnoState(arena);
             if ((int) DUP2.call(errno, oldfd, newfd) < 0) {
-                throw new IOException("dup2: errno " + errno(errno));
+                throw new IOException("dup2: errno " + LibcCall.errno(errno));
             }
         }
-    }
-
-    private static int errno(MemorySegment state) {
-        return LibcCall.errno(state);
     }
 
     static final class BindException extends IOException {
