@@ -7,6 +7,7 @@ command -v containerd >/dev/null || need+=(containerd)
 command -v ctr >/dev/null || need+=(containerd)
 dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 command -v setpriv >/dev/null || need+=(util-linux)
+command -v cc >/dev/null || need+=(gcc libc6-dev) # the reaper's JNI trampoline (reaper/src/main/c)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

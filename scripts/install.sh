@@ -29,7 +29,9 @@ rm -rf "$libdir/lib" "$libdir/native" "$libdir/jshim.jar"
 #   to +35 MB), so it is told not to (noPreferDirect), as it did without Unsafe;
 # - AOT training profiles neither recorded nor replayed: they feed C2, which never runs, and replaying them only
 #   queued compilations (cold ctr run ~25 ms faster);
-# - no JVM logging at all, and the VM's own messages on stderr (start's stdout is its answer).
+# - no JVM logging at all, and the VM's own messages on stderr (start's stdout is its answer);
+# - SLF4J bound to jshim's LogProvider by name (no ServiceLoader, no logback status printing: LogProvider says why),
+#   and quiet about it (its info line on stderr would reach start's combined output, which containerd reads).
 # ArchiveRelocationMode=0 maps the AOT cache at the address it was made for, so its pages stay clean file pages
 # shared by every jshim JVM instead of ~13 MB of private relocated copies each (the price: that region is not
 # randomised by ASLR; the JVM falls back to relocating if the address is taken).
@@ -50,6 +52,8 @@ cat > "$libdir/jvm.options" <<OPTS
 -XX:CompilerThreadPriority=19
 -XX:+DisplayVMOutputToStderr
 -Dio.netty.allocator.type=unpooled
+-Dslf4j.provider=io.jshim.shim.cli.LogProvider
+-Dslf4j.internal.verbosity=WARN
 --sun-misc-unsafe-memory-access=allow
 -Dio.netty.noPreferDirect=true
 -XX:TrimNativeHeapInterval=5000

@@ -15,7 +15,8 @@ JSHIM_LAUNCHER="$0"
 export JSHIM_LAUNCHER
 libdir="@LIBDIR@"
 
-jvm() {
+# The JVM's options ($opts, $aot) and environment, as every jshim JVM runs.
+jvm_setup() {
     opts=""
     while read -r o || [ -n "$o" ]; do opts="$opts $o"; o=""; done < "$libdir/jvm.options" # no fork
     aot=""
@@ -27,6 +28,10 @@ jvm() {
     MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}
     MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_:-131072}
     export MALLOC_ARENA_MAX MALLOC_MMAP_THRESHOLD_
+}
+
+jvm() {
+    jvm_setup
     # shellcheck disable=SC2086
     exec "@JAVA@" $opts $aot -cp "$libdir/jshim.jar" io.jshim.shim.cli.Main "$@"
 }
@@ -144,6 +149,45 @@ spawn_daemon() {
     listening && return 0 # another start of this group won the bind
     echo "jshim daemon (pid $daemon) exited before it listened on $socket" >&2
     exit 1
+}
+
+# The cold start as the Go shim makes it: the group's socket bound and listening before start answers, handed to
+# the daemon as fd 3, so containerd connects and sends its Create while the JVM still boots (the kernel queues
+# both) instead of waiting for the JVM before it can begin. A shell cannot bind a unix socket; perl can (perl-base
+# is Essential in Debian). Without perl, or if the bind fails, status 1:
+# spawn_daemon waits for a JVM that binds the socket itself. A daemon that dies at boot closes the socket, and
+# containerd's Create fails on the closed connection, as with a Go shim that dies.
+prebound_daemon() {
+    command -v perl >/dev/null 2>&1 || return 1
+    [ -e "$socket" ] && ! listening && rm -f "$socket" # stale: its shim is gone
+    [ -d /run/containerd/s ] || mkdir -p /run/containerd/s || return 1
+    log=/dev/null
+    [ -p log ] && log=log
+    jvm_setup # the daemon's java command line: perl's child execs it, not this script again
+    # perl without modules (loading Socket and POSIX costs 13 ms): Linux's numbers, AF_UNIX = SOCK_STREAM = 1,
+    # SOCK_NONBLOCK = 04000 (the daemon's epoll loop needs it non-blocking), sockaddr_un = family + path + NUL;
+    # $^F = 3 leaves fd 3 open across exec, and the socket is fd 3 (0-2 are taken, 9 is closed) or this gives up.
+    # shellcheck disable=SC2016,SC2086
+    daemon=$(JSHIM_SOCKET=$socket perl -e '
+        my ($path, @daemon) = @ARGV;
+        $^F = 3;
+        socket(my $s, 1, 1 | 04000, 0) or die "socket: $!\n";
+        fileno($s) == 3 or die "the socket is fd " . fileno($s) . ", not 3\n";
+        bind($s, pack("S Z*", 1, $path)) or die "bind $path: $!\n";
+        listen($s, 4096) or die "listen $path: $!\n";
+        my $pid = fork() // die "fork: $!\n";
+        if ($pid == 0) {
+            open(STDOUT, ">", "/dev/null");
+            exec { "setsid" } "setsid", @daemon or exit 127;
+        }
+        print "$pid\n";
+    ' "$socket" "@JAVA@" $opts $aot -cp "$libdir/jshim.jar" io.jshim.shim.cli.Main -namespace "$ns" \
+        -address "$address" -publish-binary "$publish" -id "$id" $debug </dev/null 2>"$log" 9>&-) || return 1
+    [ -n "$daemon" ] || return 1
+    own=0
+    read -r own < /proc/self/oom_score_adj 2>/dev/null || true
+    [ $((own + 1)) -le 1000 ] && echo $((own + 1)) > "/proc/$daemon/oom_score_adj" 2>/dev/null
+    printf '%s' "$daemon" > .shim.pid && mv -f .shim.pid shim.pid
 }
 
 # Kills daemon $1 if it neither listens nor exits within 30 s.
@@ -265,7 +309,7 @@ if [ -z "$JSHIM_NO_FASTPATH" ] && parse "$@"; then
                             && exec 9>"/run/jshim/groups/${socket##*/}.lock"; then
                         flock 9 2>/dev/null
                     fi
-                    listening || spawn_daemon || jvm "$@"
+                    listening || prebound_daemon || spawn_daemon || jvm "$@"
                 fi
                 printf '%s' "$shim_address" > .address && mv -f .address address && printf '%s' "$shim_address" \
                     && exit 0

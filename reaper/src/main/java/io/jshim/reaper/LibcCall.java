@@ -27,19 +27,27 @@ import java.lang.invoke.VarHandle;
  * caller must do instead of the linker: pass a pointer as {@link MemorySegment#address()} of a segment that stays
  * alive during the call (an arena the caller holds open), and narrow an {@code int} result with a cast, since the
  * upper half of the result register is undefined for it.
+ *
+ * <p>The same shape is also a C trampoline of ours ({@link LibcJni}), which costs nothing to link: it is used
+ * whenever its library loads, the FFM handle otherwise.
  */
 public final class LibcCall {
-    private static final Linker LINKER = Linker.nativeLinker();
     private static final StructLayout ERRNO_STATE = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO = ERRNO_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-    /** (target, errno state, six arguments) -> result: the only downcall handle libc calls need. */
-    private static final MethodHandle ANY = LINKER.downcallHandle(
-            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
-            Linker.Option.captureCallState("errno"));
+
+    /** The FFM handle, linked only where {@link LibcJni} is not loaded. */
+    private static final class Ffm {
+        static final Linker LINKER = Linker.nativeLinker();
+        /** (target, errno state, six arguments) -> result: the only downcall handle libc calls need. */
+        static final MethodHandle ANY = LINKER.downcallHandle(
+                FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+                Linker.Option.captureCallState("errno"));
+    }
 
     private final String name;
-    /** Written once (any thread may find it first: the lookup is idempotent); volatile for the reading threads. */
-    private volatile MemorySegment symbol;
+    /** The function's address, 0 until first found. Written once (any thread may find it first: the lookup is
+     *  idempotent); volatile for the reading threads. */
+    private volatile long symbol;
 
     private LibcCall(String name) {
         this.name = name;
@@ -60,19 +68,34 @@ public final class LibcCall {
         return (int) ERRNO.get(state, 0L);
     }
 
-    private MemorySegment symbol() {
-        MemorySegment s = symbol;
-        if (s == null) {
-            s = LINKER.defaultLookup().find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
+    private long symbol() {
+        long s = symbol;
+        if (s == 0) {
+            s = LibcJni.LOADED ? LibcJni.symbol(name)
+                    : Ffm.LINKER.defaultLookup().find(name).map(MemorySegment::address).orElse(0L);
+            if (s == 0) {
+                throw new UnsatisfiedLinkError("libc has no " + name);
+            }
             symbol = s;
         }
         return s;
     }
 
+    /** Whether calls go through jshim's JNI trampoline (else through the FFM handle); for tests and the log. */
+    public static boolean usesJni() {
+        return LibcJni.LOADED;
+    }
+
     /** Calls the function; its raw 64-bit result, errno in {@code state} (an {@link #errnoState} segment). */
     public long call(MemorySegment state, long a1, long a2, long a3, long a4, long a5, long a6) {
+        if (LibcJni.LOADED) {
+            if (!state.isNative()) {
+                throw new IllegalArgumentException("errno state must be native memory (LibcCall.errnoState)");
+            }
+            return LibcJni.call(symbol(), state.address(), a1, a2, a3, a4, a5, a6);
+        }
         try {
-            return (long) ANY.invokeExact(symbol(), state, a1, a2, a3, a4, a5, a6);
+            return (long) Ffm.ANY.invokeExact(MemorySegment.ofAddress(symbol()), state, a1, a2, a3, a4, a5, a6);
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {

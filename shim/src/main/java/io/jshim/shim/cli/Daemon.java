@@ -42,10 +42,18 @@ final class Daemon {
 
     private final Flags flags;
     private final Path bundle;
+    /** The fd of the listening socket start handed over (fd 3 when it is a socket). */
+    private final int listenerFd;
 
     Daemon(Flags flags, Path bundle) {
+        this(flags, bundle, LISTENER_FD);
+    }
+
+    /** A daemon adopting {@code listenerFd}: the AOT training's, whose fd 3 is the JVM's own. */
+    Daemon(Flags flags, Path bundle, int listenerFd) {
         this.flags = flags;
         this.bundle = bundle;
+        this.listenerFd = listenerFd;
     }
 
     int run() throws Exception {
@@ -156,10 +164,10 @@ final class Daemon {
     /** Adopts the listening socket {@code start} passed as fd 3; binds one itself when run by hand. */
     private Path listen(TaskServer server) throws IOException {
         String handed = System.getenv("JSHIM_SOCKET");
-        if (Files.isSymbolicLink(Path.of("/proc/self/fd/" + LISTENER_FD))
-                && Files.readSymbolicLink(Path.of("/proc/self/fd/" + LISTENER_FD)).toString().startsWith("socket:")) {
-            Path path = handed == null || handed.isEmpty() ? null : Path.of(handed);
-            server.adopt(LISTENER_FD, path);
+        if (Files.isSymbolicLink(Path.of("/proc/self/fd/" + listenerFd))
+                && Files.readSymbolicLink(Path.of("/proc/self/fd/" + listenerFd)).toString().startsWith("socket:")) {
+            Path path = handed == null || handed.isEmpty() ? flagSocket() : Path.of(handed);
+            server.adopt(listenerFd, path);
             return path;
         }
         String socket = flags.get("socket");
@@ -172,6 +180,11 @@ final class Daemon {
         Path path = ShimAddress.socketPath(socket);
         server.bind(path);
         return path;
+    }
+
+    private Path flagSocket() {
+        String socket = flags.get("socket");
+        return socket.isEmpty() ? null : ShimAddress.socketPath(socket);
     }
 
     /** Sends stderr (and so the log) into the bundle's {@code log} fifo, which containerd reads. */

@@ -8,6 +8,7 @@ import io.jshim.proto.task.StateRequest;
 import io.jshim.reaper.Reaper;
 import io.jshim.reaper.SpawnSpec;
 import io.jshim.shim.face.TtrpcTaskFace;
+import io.jshim.shim.json.Json;
 import io.jshim.ttrpc.TtrpcClient;
 import io.jshim.ttrpc.TtrpcException;
 import java.io.ByteArrayOutputStream;
@@ -35,6 +36,8 @@ public final class Training {
         Files.writeString(bundle.resolve("config.json"),
                 "{\"annotations\":{\"" + ShimAddress.SANDBOX_ANNOTATION + "\":\"pod\"}}");
         try {
+            PrintStream sink = new PrintStream(new ByteArrayOutputStream());
+            Main.run(new String[] {"-v"}, sink, sink); // the entry point's own class, so the jar need not be opened
             startPath(dir, bundle);
             daemonPath(dir, bundle);
             deletePath(bundle);
@@ -77,9 +80,11 @@ public final class Training {
                 .register("containerd.services.events.ttrpc.v1.Events", "Forward",
                         (ctx, payload) -> com.google.protobuf.Empty.getDefaultInstance().toByteString())
                 .build().bind(dir.resolve("c.sock.ttrpc"));
+        // listening as the launcher's cold start leaves it (bound, non-blocking, adopted by fd), not bound by Netty
+        int listener = UnixListener.listen(socket);
         CompletableFuture<Integer> daemon = CompletableFuture.supplyAsync(() -> {
             try {
-                return new Daemon(flags, bundle).run();
+                return new Daemon(flags, bundle, listener).run();
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
@@ -113,9 +118,9 @@ public final class Training {
     }
 
     /**
-     * A real container through the Task API (Create, Start, Wait, Delete), when runc and a static busybox are at
-     * hand (as {@code make deps} installs them): the paths a cold shim takes for its first container are then in
-     * the cache too. Without them the training goes on; the cache only covers less.
+     * A real container through the Task API (Create, Start, Exec, Kill, Wait, Delete), when runc and a static
+     * busybox are at hand (as {@code make deps} installs them): the paths a cold shim takes for its first container
+     * and its first exec are then in the cache too. Without them the training goes on; the cache only covers less.
      */
     private static void runContainer(TtrpcClient client, String service, Path dir) {
         Path busybox = Path.of("/bin/busybox");
@@ -124,36 +129,69 @@ public final class Training {
         }
         String id = "jshim-training-" + ProcessHandle.current().pid();
         Path bundle = dir.resolve("ns/" + id);
+        Duration t = Duration.ofSeconds(30);
         try {
             Files.createDirectories(bundle.resolve("rootfs/bin"));
             Files.copy(busybox, bundle.resolve("rootfs/bin/busybox"));
-            Files.createSymbolicLink(bundle.resolve("rootfs/bin/true"), Path.of("busybox"));
+            for (String applet : List.of("true", "sleep")) {
+                Files.createSymbolicLink(bundle.resolve("rootfs/bin/" + applet), Path.of("busybox"));
+            }
             var spec = new io.jshim.reaper.Monitor(Reaper.get()).run(
-                    SpawnSpec.of("runc", "spec").withWorkDir(bundle), null, Duration.ofSeconds(30));
+                    SpawnSpec.of("runc", "spec").withWorkDir(bundle), null, t);
             if (spec.status() != 0) {
                 return;
             }
             var config = new java.util.LinkedHashMap<>(
-                    io.jshim.shim.json.Json.object(io.jshim.shim.json.Json.parse(Files.readString(bundle.resolve("config.json")))));
-            var process = new java.util.LinkedHashMap<>(io.jshim.shim.json.Json.object(config.get("process")));
+                    Json.object(Json.parse(Files.readString(bundle.resolve("config.json")))));
+            var process = new java.util.LinkedHashMap<>(Json.object(config.get("process")));
             process.put("terminal", false);
-            process.put("args", List.of("/bin/true"));
+            process.put("args", List.of("/bin/sleep", "30"));
             config.put("process", process);
-            Files.writeString(bundle.resolve("config.json"), io.jshim.shim.json.Json.write(config));
-            Duration t = Duration.ofSeconds(30);
-            client.call(service, "Create", io.jshim.proto.task.CreateTaskRequest.newBuilder().setId(id)
-                    .setBundle(bundle.toString()).build(), io.jshim.proto.task.CreateTaskResponse.parser(), t, null);
-            client.call(service, "Start", io.jshim.proto.task.StartRequest.newBuilder().setId(id).build(),
-                    io.jshim.proto.task.StartResponse.parser(), t, null);
-            client.call(service, "Wait", io.jshim.proto.task.WaitRequest.newBuilder().setId(id).build(),
-                    io.jshim.proto.task.WaitResponse.parser(), t, null);
-            client.call(service, "State", StateRequest.newBuilder().setId(id).build(),
-                    io.jshim.proto.task.StateResponse.parser(), t, null);
-            client.call(service, "Delete", io.jshim.proto.task.DeleteRequest.newBuilder().setId(id).build(),
-                    io.jshim.proto.task.DeleteResponse.parser(), t, null);
+            Files.writeString(bundle.resolve("config.json"), Json.write(config));
+            process.put("args", List.of("/bin/true"));
+            byte[] execProcess = Json.write(process).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            // stdio as ctr gives it (fifos), and a file: the copiers' paths are trained too. The fifo is held
+            // open read-write here, as containerd holds its fifos, so the shim's open does not wait for a reader.
+            Path fifo = dir.resolve("stderr");
+            new io.jshim.reaper.Monitor(Reaper.get()).run(SpawnSpec.of("mkfifo", fifo.toString()), null, t);
+            try (var held = new java.io.RandomAccessFile(fifo.toFile(), "rw")) {
+                String stdout = "file://" + dir.resolve("stdout");
+                call(client, service, "Create", io.jshim.proto.task.CreateTaskRequest.newBuilder().setId(id)
+                        .setBundle(bundle.toString()).setStdout(stdout).setStderr(fifo.toString()).build(), t);
+                call(client, service, "Start", io.jshim.proto.task.StartRequest.newBuilder().setId(id).build(), t);
+                call(client, service, "Exec", io.jshim.proto.task.ExecProcessRequest.newBuilder().setId(id)
+                        .setExecId("exec").setStdout(stdout).setStderr(fifo.toString())
+                        .setSpec(com.google.protobuf.Any.newBuilder()
+                                .setTypeUrl("types.containerd.io/opencontainers/runtime-spec/1/Process")
+                                .setValue(com.google.protobuf.ByteString.copyFrom(execProcess))).build(), t);
+                call(client, service, "Start", io.jshim.proto.task.StartRequest.newBuilder().setId(id)
+                        .setExecId("exec").build(), t);
+                call(client, service, "Wait", io.jshim.proto.task.WaitRequest.newBuilder().setId(id)
+                        .setExecId("exec").build(), t);
+                call(client, service, "Delete", io.jshim.proto.task.DeleteRequest.newBuilder().setId(id)
+                        .setExecId("exec").build(), t);
+                call(client, service, "Kill", io.jshim.proto.task.KillRequest.newBuilder().setId(id)
+                        .setSignal(9).build(), t);
+                call(client, service, "Wait", io.jshim.proto.task.WaitRequest.newBuilder().setId(id).build(), t);
+                call(client, service, "State", StateRequest.newBuilder().setId(id).build(), t);
+                call(client, service, "Delete", io.jshim.proto.task.DeleteRequest.newBuilder().setId(id).build(), t);
+            }
         } catch (Exception e) {
             System.err.println("training: no container run (" + e + ")");
+            try {
+                call(client, service, "Kill", io.jshim.proto.task.KillRequest.newBuilder().setId(id).setSignal(9)
+                        .setAll(true).build(), t);
+                call(client, service, "Delete", io.jshim.proto.task.DeleteRequest.newBuilder().setId(id).build(), t);
+            } catch (Exception ignored) {
+                // nothing was created, or it is gone
+            }
         }
+    }
+
+    /** One Task API call whose answer the training does not read (the parse is trained by the face anyway). */
+    private static void call(TtrpcClient client, String service, String method, com.google.protobuf.Message request,
+                             Duration timeout) throws Exception {
+        client.call(service, method, request, com.google.protobuf.Empty.parser(), timeout, null);
     }
 
     /** What {@code delete} does for a bundle whose container is gone. */

@@ -19,6 +19,8 @@ public final class UnixListener {
     private static final int AF_UNIX = 1;
     private static final int SOCK_STREAM = 1;
     private static final int SOCK_CLOEXEC = 0x80000;
+    /** Non-blocking from the start, as the daemon's epoll loop drives it: the daemon then need not fcntl it. */
+    private static final int SOCK_NONBLOCK = 0x800;
     static final int EADDRINUSE = 98;
     /** struct sockaddr_un: sa_family_t sun_family (2 bytes), char sun_path[108]. */
     private static final int SUN_PATH_OFFSET = 2;
@@ -32,7 +34,7 @@ public final class UnixListener {
 
     private UnixListener() {}
 
-    /** A bound, listening socket fd (close-on-exec); throws with errno in {@link BindException#errno}. */
+    /** A bound, listening socket fd (close-on-exec, non-blocking); throws with errno in {@link BindException#errno}. */
     static int listen(Path path) throws IOException {
         byte[] p = path.toString().getBytes(StandardCharsets.UTF_8);
         if (p.length >= SUN_PATH_SIZE) {
@@ -43,7 +45,7 @@ public final class UnixListener {
             MemorySegment addr = arena.allocate(SUN_PATH_OFFSET + SUN_PATH_SIZE, 2); // zeroed: sun_path ends in NUL
             addr.set(JAVA_SHORT, 0, (short) AF_UNIX);
             MemorySegment.copy(p, 0, addr, JAVA_BYTE, SUN_PATH_OFFSET, p.length);
-            int fd = (int) SOCKET.call(errno, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            int fd = (int) SOCKET.call(errno, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
             if (fd < 0) {
                 throw new IOException("socket: errno " + LibcCall.errno(errno));
             }
