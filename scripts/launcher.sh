@@ -125,13 +125,26 @@ alive() {
 # substitution's pipe as fd 4 (JSHIM_READY_FD) and closes it once it listens, or dies; the substitution returns at
 # that end-of-file with the pid the subshell printed. A watchdog (stdout elsewhere, so not holding the pipe) kills
 # a daemon that neither listens nor dies within 30 s, looking once a second.
-spawn_daemon() {
+# What both cold starts do before the daemon: a stale socket file removed, the socket directory made, and $log
+# the daemon's stderr: the bundle's log fifo, which containerd reads (it opened it before running start, so this
+# open does not block); the daemon then has no fd to redirect.
+daemon_prelude() {
     [ -e "$socket" ] && ! listening && rm -f "$socket" # stale: its shim is gone
     [ -d /run/containerd/s ] || mkdir -p /run/containerd/s || return 1
-    # stderr is the bundle's log fifo, which containerd reads (it opened it before running start, so this open
-    # does not block); the daemon then has no fd to redirect.
     log=/dev/null
     [ -p log ] && log=log
+}
+
+# What both cold starts do after: the daemon's oom_score_adj containerd's + 1 (as the reference), shim.pid written.
+record_daemon() {
+    own=0
+    read -r own < /proc/self/oom_score_adj 2>/dev/null || true
+    [ $((own + 1)) -le 1000 ] && echo $((own + 1)) > "/proc/$1/oom_score_adj" 2>/dev/null
+    printf '%s' "$1" > .shim.pid && mv -f .shim.pid shim.pid
+}
+
+spawn_daemon() {
+    daemon_prelude || return 1
     daemon=$(
         JSHIM_READY_FD=4 setsid "$JSHIM_LAUNCHER" -namespace "$ns" -address "$address" -publish-binary "$publish" \
             -id "$id" $debug -socket "$shim_address" 4>&1 </dev/null >/dev/null 2>"$log" 9>&- &
@@ -140,10 +153,7 @@ spawn_daemon() {
         echo "$d"
     )
     [ -n "$daemon" ] || return 1
-    own=0
-    read -r own < /proc/self/oom_score_adj 2>/dev/null || true
-    [ $((own + 1)) -le 1000 ] && echo $((own + 1)) > "/proc/$daemon/oom_score_adj" 2>/dev/null
-    printf '%s' "$daemon" > .shim.pid && mv -f .shim.pid shim.pid
+    record_daemon "$daemon"
     listening && return 0
     alive "$daemon" && kill -9 "$daemon" 2>/dev/null # closed its end without listening: not a daemon to keep
     listening && return 0 # another start of this group won the bind
@@ -154,15 +164,12 @@ spawn_daemon() {
 # The cold start as the Go shim makes it: the group's socket bound and listening before start answers, handed to
 # the daemon as fd 3, so containerd connects and sends its Create while the JVM still boots (the kernel queues
 # both) instead of waiting for the JVM before it can begin. A shell cannot bind a unix socket; perl can (perl-base
-# is Essential in Debian). Without perl, or if the bind fails, status 1:
-# spawn_daemon waits for a JVM that binds the socket itself. A daemon that dies at boot closes the socket, and
-# containerd's Create fails on the closed connection, as with a Go shim that dies.
+# is Essential in Debian). Without perl, or if the bind fails, status 1: spawn_daemon waits for a JVM that binds
+# the socket itself. A daemon that dies at boot closes the socket, and containerd's Create fails on the closed
+# connection, as with a Go shim that dies.
 prebound_daemon() {
     command -v perl >/dev/null 2>&1 || return 1
-    [ -e "$socket" ] && ! listening && rm -f "$socket" # stale: its shim is gone
-    [ -d /run/containerd/s ] || mkdir -p /run/containerd/s || return 1
-    log=/dev/null
-    [ -p log ] && log=log
+    daemon_prelude || return 1
     jvm_setup # the daemon's java command line: perl's child execs it, not this script again
     # perl without modules (loading Socket and POSIX costs 13 ms): Linux's numbers, AF_UNIX = SOCK_STREAM = 1,
     # SOCK_NONBLOCK = 04000 (the daemon's epoll loop needs it non-blocking), sockaddr_un = family + path + NUL;
@@ -184,10 +191,7 @@ prebound_daemon() {
     ' "$socket" "@JAVA@" $opts $aot -cp "$libdir/jshim.jar" io.jshim.shim.cli.Main -namespace "$ns" \
         -address "$address" -publish-binary "$publish" -id "$id" $debug </dev/null 2>"$log" 9>&-) || return 1
     [ -n "$daemon" ] || return 1
-    own=0
-    read -r own < /proc/self/oom_score_adj 2>/dev/null || true
-    [ $((own + 1)) -le 1000 ] && echo $((own + 1)) > "/proc/$daemon/oom_score_adj" 2>/dev/null
-    printf '%s' "$daemon" > .shim.pid && mv -f .shim.pid shim.pid
+    record_daemon "$daemon"
 }
 
 # Kills daemon $1 if it neither listens nor exits within 30 s.

@@ -81,7 +81,7 @@ public final class LibcCall {
         return s;
     }
 
-    /** Whether calls go through jshim's JNI trampoline (else through the FFM handle); for tests and the log. */
+    /** Whether calls go through jshim's JNI trampoline (else through the FFM handle); for tests. */
     public static boolean usesJni() {
         return LibcJni.LOADED;
     }

@@ -163,28 +163,26 @@ final class Daemon {
 
     /** Adopts the listening socket {@code start} passed as fd 3; binds one itself when run by hand. */
     private Path listen(TaskServer server) throws IOException {
-        String handed = System.getenv("JSHIM_SOCKET");
+        Path path = socketPath();
         if (Files.isSymbolicLink(Path.of("/proc/self/fd/" + listenerFd))
                 && Files.readSymbolicLink(Path.of("/proc/self/fd/" + listenerFd)).toString().startsWith("socket:")) {
-            Path path = handed == null || handed.isEmpty() ? flagSocket() : Path.of(handed);
             server.adopt(listenerFd, path);
             return path;
         }
-        String socket = flags.get("socket");
-        if (socket.isEmpty()) {
-            socket = handed;
-        }
-        if (socket == null || socket.isEmpty()) {
+        if (path == null) {
             throw new IllegalStateException("no listening socket on fd 3 and no -socket given");
         }
-        Path path = ShimAddress.socketPath(socket);
         server.bind(path);
         return path;
     }
 
-    private Path flagSocket() {
+    /** The socket's path: {@code -socket}, else {@code JSHIM_SOCKET} (set by start); null when neither names it. */
+    private Path socketPath() {
         String socket = flags.get("socket");
-        return socket.isEmpty() ? null : ShimAddress.socketPath(socket);
+        if (socket.isEmpty()) {
+            socket = System.getenv("JSHIM_SOCKET");
+        }
+        return socket == null || socket.isEmpty() ? null : ShimAddress.socketPath(socket);
     }
 
     /** Sends stderr (and so the log) into the bundle's {@code log} fifo, which containerd reads. */
