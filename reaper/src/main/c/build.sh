@@ -5,7 +5,7 @@
 set -eu
 out=$1
 jdk=$2
-src=$(dirname "$0")/jshim_libc.c
+here=$(dirname "$0")
 mkdir -p "$out"
 cc=${CC:-cc}
 if ! command -v "$cc" >/dev/null 2>&1; then
@@ -13,4 +13,4 @@ if ! command -v "$cc" >/dev/null 2>&1; then
     rm -f "$out/libjshim_libc.so"
     exit 0
 fi
-"$cc" -O2 -shared -fPIC -Wall -Wextra -Werror -I"$jdk/include" -I"$jdk/include/linux" -o "$out/libjshim_libc.so" "$src" -ldl
+"$cc" -O2 -shared -fPIC -Wall -Wextra -Werror -I"$jdk/include" -I"$jdk/include/linux" -o "$out/libjshim_libc.so" "$here/jshim_libc.c" "$here/jshim_spawn.c" -ldl

@@ -29,4 +29,11 @@ final class LibcJni {
 
     /** The address of {@code name} in the process's loaded libraries ({@code dlsym(RTLD_DEFAULT)}), or 0. */
     static native long symbol(String name);
+
+    /**
+     * {@link CloneSpawn}'s spawn: {@code strings} holds {@code argc} arguments, {@code envc} environment entries and,
+     * with flag 4, the working directory, each NUL-terminated; {@code fds} pairs of child fd, our fd; flags 1 setsid,
+     * 2 parent-death SIGKILL. The pid, or -errno.
+     */
+    static native int spawn(byte[] strings, int argc, int envc, int[] fds, int flags);
 }

@@ -15,8 +15,10 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * posix_spawnp(3) with glibc's file and attribute actions, called through {@link LibcCall}. Only the spawn
- * itself happens here; registering the pid is {@link Reaper}'s job.
+ * Starts a child: through {@link CloneSpawn} where libjshim_libc.so is loaded, else with posix_spawnp(3) and glibc's
+ * file and attribute actions, called through {@link LibcCall} (the parent-death signal then armed by setpriv). Only
+ * the spawn itself happens here; registering the pid is {@link Reaper}'s job. Both ways give the child the same
+ * start, described here for posix_spawnp:
  *
  * <p>The child starts with an empty signal mask and every signal at its default disposition
  * (POSIX_SPAWN_SETSIGMASK + POSIX_SPAWN_SETSIGDEF with a full set, glibc's internal signals
@@ -65,9 +67,9 @@ final class NativeSpawn {
     private NativeSpawn() {
     }
 
-    /** The argv to actually run: for killOnParentDeath, setpriv in front of the resolved program. */
+    /** The argv to actually run: for killOnParentDeath without CloneSpawn, setpriv in front of the resolved program. */
     static List<String> effectiveArgv(SpawnSpec spec) throws IOException {
-        if (!spec.killOnParentDeath()) {
+        if (!spec.killOnParentDeath() || CloneSpawn.AVAILABLE) {
             return spec.argv();
         }
         // Resolve here so that a missing program fails spawn() with ENOENT, as without setpriv.
@@ -97,6 +99,9 @@ final class NativeSpawn {
         if (spec.workDir() != null && !Files.isDirectory(spec.workDir())) {
             throw new PosixException("spawn " + spec.commandLine() + ": working directory " + spec.workDir(),
                     Files.exists(spec.workDir()) ? 20 /* ENOTDIR */ : Native.ENOENT);
+        }
+        if (CloneSpawn.AVAILABLE) {
+            return CloneSpawn.spawn(spec);
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment actions = arena.allocate(FILE_ACTIONS_SIZE, 8);

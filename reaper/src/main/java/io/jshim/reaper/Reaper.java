@@ -49,8 +49,8 @@ import org.slf4j.LoggerFactory;
  * claimed yet (which would need a bound, and could be claimed by a later child that reuses the
  * pid), the reaper <em>waits before reaping</em>:
  * <ol>
- * <li>Each spawn takes a ticket and adds it to {@link #spawnsInFlight} before posix_spawn; after
- * posix_spawn it removes the ticket and, on success, registers pid → future in {@link #waiters},
+ * <li>Each spawn takes a ticket and adds it to {@link #spawnsInFlight} before it forks; after
+ * the fork it removes the ticket and, on success, registers pid → future in {@link #waiters},
  * then signals {@link #spawnFinished}.</li>
  * <li>The reaper learns of zombie P via WNOWAIT. It notes the newest ticket issued so far and waits
  * until P is registered or every spawn holding a ticket up to that one has finished. Spawns that
@@ -58,11 +58,12 @@ import org.slf4j.LoggerFactory;
  * <li>It removes P's waiter (if any), then reaps P with waitpid(P). Only now is the pid free.</li>
  * </ol>
  * An exit nobody registered (container processes, orphans) goes to subscribers only and is kept
- * nowhere. The reaper waits only for spawns already in flight (a posix_spawn takes about a
+ * nowhere. The reaper waits only for spawns already in flight (a spawn takes about a
  * millisecond), never blocks new spawns, and no spawn waits for the reaper.
  *
- * <p>glibc reaps a child whose exec failed itself, inside posix_spawn; since that spawn is in
- * flight, the reaper waits for it and then finds the pid gone (ECHILD), and publishes nothing.
+ * <p>A child whose exec failed is reaped by the spawn itself (as glibc's posix_spawn does); since
+ * that spawn is in flight, the reaper waits for it and then finds the pid gone (ECHILD), and
+ * publishes nothing.
  *
  * <h2>Delivery</h2>
  * The reaper thread only enqueues: each subscriber has its own queue and virtual delivery thread,
@@ -94,7 +95,7 @@ public final class Reaper {
     private final Condition spawnFinished = table.newCondition();
     /** Guarded by {@link #table}: the newest spawn ticket handed out. */
     private long lastTicket;
-    /** Guarded by {@link #table}: tickets of spawns between "about to posix_spawn" and "pid registered". */
+    /** Guarded by {@link #table}: tickets of spawns between "about to fork" and "pid registered". */
     private final TreeSet<Long> spawnsInFlight = new TreeSet<>();
     /** Guarded by {@link #table}: children spawned here and not reaped yet. */
     private final Map<Integer, CompletableFuture<Exit>> waiters = new HashMap<>();
@@ -150,15 +151,16 @@ public final class Reaper {
     }
 
     /**
-     * Spawns a child with posix_spawnp. Its {@link Child#onExit()} completes even if it died
+     * Spawns a child ({@link NativeSpawn}). Its {@link Child#onExit()} completes even if it died
      * before this method returned.
      *
-     * <p>With {@link SpawnSpec#killOnParentDeath()} the command runs as
-     * {@code setpriv --pdeathsig KILL -- /resolved/argv0 args...} (argv[0] is resolved on our PATH
-     * here, so the program sees its full path as argv[0]), spawned from the long-lived
-     * "jshim-spawner" thread because the kernel sends the signal when the spawning thread exits.
-     * The signal is armed by setpriv after the spawn: if this process dies in that window of a
-     * millisecond or so, the child survives.
+     * <p>With {@link SpawnSpec#killOnParentDeath()} the spawn is made from the long-lived
+     * "jshim-spawner" thread, because the kernel sends the signal when the spawning thread exits. The
+     * child arms the signal itself before it execs ({@link CloneSpawn}) and exits at once if this
+     * process has already died. Without libjshim_libc.so the command runs as
+     * {@code setpriv --pdeathsig KILL -- /resolved/argv0 args...} (argv[0] resolved on our PATH here,
+     * so the program sees its full path as argv[0]), and if this process dies in the millisecond
+     * before setpriv has armed the signal, the child survives.
      *
      * @throws PosixException with errno text, e.g. ENOENT for a missing program or working directory
      */
@@ -290,7 +292,7 @@ public final class Reaper {
             reaped = Native.waitpid(pid, status, WNOHANG | WALL);
         } while (reaped == -Native.EINTR);
         if (reaped != pid) {
-            // Reaped by someone else: glibc does so for a child whose exec failed in posix_spawn.
+            // Reaped by someone else: the spawn does so for a child whose exec failed.
             log.debug("pid {} was reaped elsewhere", pid);
             if (waiter != null) {
                 log.error("lost the status of spawned pid {}: reaped outside the reaper", pid);

@@ -10,7 +10,7 @@ import java.util.Map;
  * What to start with {@link Reaper#spawn}.
  *
  * @param argv              the command; argv[0] without a '/' is looked up on <em>our</em> PATH
- *                          (posix_spawnp searches the caller's PATH, not the one in {@code env})
+ *                          (as posix_spawnp does: the caller's PATH, not the one in {@code env})
  * @param env               the child's whole environment; null = a copy of ours ({@link System#getenv()})
  * @param workDir           the child's working directory; null = ours
  * @param fds               child fd → our fd to dup2 there. Child fds 0, 1, 2 that are absent are opened
@@ -18,8 +18,8 @@ import java.util.Map;
  *                          close-on-exec: they are dup'ed before exec.
  * @param newSession        start the child in a new session (setsid): it becomes session and
  *                          process-group leader, detached from our controlling terminal
- * @param killOnParentDeath the child gets SIGKILL when this process dies (via
- *                          {@code setpriv --pdeathsig KILL --}; see {@link Reaper#spawn})
+ * @param killOnParentDeath the child gets SIGKILL when this process dies (PR_SET_PDEATHSIG; see
+ *                          {@link Reaper#spawn})
  */
 public record SpawnSpec(List<String> argv, Map<String, String> env, Path workDir,
                         Map<Integer, Integer> fds, boolean newSession, boolean killOnParentDeath) {

@@ -1,0 +1,80 @@
+package io.jshim.reaper;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Spawns through {@code libjshim_libc.so}'s clone (reaper/src/main/c/jshim_spawn.c), the way used whenever that
+ * library is loaded; {@link NativeSpawn}'s posix_spawnp through {@link LibcCall} is the fallback.
+ *
+ * <p>Why a spawn of our own: posix_spawn cannot arm a parent-death signal, so every runc call with
+ * {@link SpawnSpec#killOnParentDeath()} went through {@code setpriv --pdeathsig KILL --}, an extra exec of a
+ * dynamically linked program (~1 ms of CPU per runc call; a {@code ctr run} makes three); and posix_spawn's
+ * attributes and file actions are a dozen FFM calls with their argument blocks built in native memory, which a shim
+ * runs interpreted for its first hundred requests (the allocation and zeroing of those blocks was the largest
+ * single item in a profile of {@code ctr task exec}). Here the child does the same work, in the same order
+ * (see NativeSpawn: signals to their defaults, setsid, chdir, fd mappings through scratch fds, /dev/null on absent
+ * 0-2, every other fd closed) and arms PR_SET_PDEATHSIG itself, and Java passes one byte array.
+ */
+final class CloneSpawn {
+    static final boolean AVAILABLE = LibcJni.LOADED;
+
+    private static final int SETSID = 1;
+    private static final int PDEATHSIG = 2;
+    private static final int WORKDIR = 4;
+
+    private CloneSpawn() {}
+
+    /** Our environment, encoded once: {@link System#getenv()} is a snapshot taken when the JVM started. */
+    private static final class OurEnvironment {
+        static final int COUNT = System.getenv().size();
+        static final byte[] ENCODED = encode(System.getenv());
+    }
+
+    /** Spawns and returns the pid; throws PosixException with the error (e.g. ENOENT for a missing program). */
+    static int spawn(SpawnSpec spec) throws IOException {
+        ByteArrayOutputStream strings = new ByteArrayOutputStream(2048);
+        for (String arg : spec.argv()) {
+            put(strings, arg);
+        }
+        int envc;
+        if (spec.env() == null) {
+            strings.writeBytes(OurEnvironment.ENCODED);
+            envc = OurEnvironment.COUNT;
+        } else {
+            strings.writeBytes(encode(spec.env()));
+            envc = spec.env().size();
+        }
+        int flags = (spec.newSession() ? SETSID : 0) | (spec.killOnParentDeath() ? PDEATHSIG : 0);
+        if (spec.workDir() != null) {
+            put(strings, spec.workDir().toString());
+            flags |= WORKDIR;
+        }
+        int[] fds = new int[2 * spec.fds().size()];
+        int i = 0;
+        for (var e : new TreeMap<>(spec.fds()).entrySet()) {
+            fds[i++] = e.getKey();
+            fds[i++] = e.getValue();
+        }
+        int pid = LibcJni.spawn(strings.toByteArray(), spec.argv().size(), envc, fds, flags);
+        if (pid < 0) {
+            throw Native.failure("spawn " + spec.commandLine(), -pid);
+        }
+        return pid;
+    }
+
+    private static byte[] encode(Map<String, String> env) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(4096);
+        env.forEach((k, v) -> put(out, k + "=" + v));
+        return out.toByteArray();
+    }
+
+    /** The string in UTF-8 and a NUL (SpawnSpec refuses strings with a NUL of their own). */
+    private static void put(ByteArrayOutputStream out, String s) {
+        out.writeBytes(s.getBytes(StandardCharsets.UTF_8));
+        out.write(0);
+    }
+}
