@@ -67,16 +67,34 @@ final class CgroupFiles {
     static Map<String, Long> parseKeyValues(List<String> lines, Max max) {
         Map<String, Long> out = new HashMap<>();
         for (String line : lines) {
-            String[] f = line.trim().split("\\s+");
-            if (f.length != 2) {
+            // Two fields split on whitespace, by hand: String.split("\\s+") compiles a regex on every call, and
+            // these files are read on the path of every exit (memory.events) and of every Stats.
+            String t = line.strip();
+            int gap = whitespaceIn(t);
+            if (gap < 0) {
+                continue;
+            }
+            String value = t.substring(gap).strip();
+            if (whitespaceIn(value) >= 0) {
                 continue;
             }
             try {
-                out.put(f[0], parseUint(f[1], max));
+                out.put(t.substring(0, gap), parseUint(value, max));
             } catch (NumberFormatException e) {
                 // a value this reader does not understand: leave the field zero
             }
         }
         return out;
+    }
+
+    /** The index of the first space, tab, newline, vertical tab, form feed or carriage return (regex \\s), or -1. */
+    private static int whitespaceIn(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == ' ' || c == '\t' || c == '\n' || c == '\u000B' || c == '\f' || c == '\r') {
+                return i;
+            }
+        }
+        return -1;
     }
 }

@@ -79,6 +79,75 @@ class OomWatcherV1Test {
         }
     }
 
+    /**
+     * What the exit path relies on: once the killed process is reaped, sync() returns only after its kill has been
+     * reported, whether the watcher thread had seen the notification yet or not (sync answers from the counter when
+     * nothing is new, and asks the watcher thread otherwise).
+     */
+    @Test
+    void syncReportsACountedKillBeforeItReturns() throws Exception {
+        int rounds = Scale.of(3, 20);
+        try (ScratchCgroups cg = new ScratchCgroups("memory")) {
+            cg.write("memory", "memory.limit_in_bytes", Long.toString(8 * MIB));
+            CgroupV1 cgroup = new CgroupV1(Map.of("memory", cg.dir("memory")));
+            AtomicInteger ooms = new AtomicInteger();
+            try (OomWatcher.Handle handle = watcher.watch(cgroup, ooms::incrementAndGet)) {
+                handle.sync(Duration.ofSeconds(5));
+                assertEquals(0, ooms.get(), "nothing counted, nothing reported");
+                for (int i = 1; i <= rounds; i++) {
+                    assertEquals(137, allocate64MiB(cg).onExit().get(30, TimeUnit.SECONDS).status());
+                    handle.sync(Duration.ofSeconds(5));
+                    assertEquals(i, ooms.get(), "the kill of round " + i + " reported when sync returned");
+                    handle.sync(Duration.ofSeconds(5));
+                    assertEquals(i, ooms.get(), "a second sync reports nothing twice");
+                }
+            }
+        }
+    }
+
+    /**
+     * A kill the kernel has counted and the watcher has not reported yet (here: the watcher thread is held up in
+     * another cgroup's callback) makes sync() wait for that report instead of answering from the counter.
+     */
+    @Test
+    void syncWaitsForTheReportOfACountedKill() throws Exception {
+        try (ScratchCgroups busy = new ScratchCgroups("memory"); ScratchCgroups cg = new ScratchCgroups("memory")) {
+            busy.write("memory", "memory.limit_in_bytes", Long.toString(8 * MIB));
+            cg.write("memory", "memory.limit_in_bytes", Long.toString(8 * MIB));
+            java.util.concurrent.CountDownLatch inCallback = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+            AtomicInteger ooms = new AtomicInteger();
+            try (OomWatcher.Handle held = watcher.watch(new CgroupV1(Map.of("memory", busy.dir("memory"))), () -> {
+                        inCallback.countDown();
+                        awaitQuietly(release);
+                    });
+                    OomWatcher.Handle handle = watcher.watch(new CgroupV1(Map.of("memory", cg.dir("memory"))),
+                            ooms::incrementAndGet)) {
+                assertEquals(137, allocate64MiB(busy).onExit().get(30, TimeUnit.SECONDS).status());
+                assertTrue(inCallback.await(10, TimeUnit.SECONDS), "the watcher thread is held in a callback");
+                assertEquals(137, allocate64MiB(cg).onExit().get(30, TimeUnit.SECONDS).status());
+                var sync = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    handle.sync(Duration.ofSeconds(20));
+                    return ooms.get();
+                });
+                Thread.sleep(300);
+                org.junit.jupiter.api.Assertions.assertFalse(sync.isDone(), "sync returned while the counted kill was unreported");
+                release.countDown();
+                assertEquals(1, sync.get(20, TimeUnit.SECONDS), "the kill reported by the time sync returned");
+            } finally {
+                release.countDown();
+            }
+        }
+    }
+
+    private static void awaitQuietly(java.util.concurrent.CountDownLatch latch) {
+        try {
+            latch.await(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     @Test
     void everyKillIsCountedOnce() throws Exception {
         int kills = Scale.of(3, 10);

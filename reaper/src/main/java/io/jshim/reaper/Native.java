@@ -145,7 +145,7 @@ final class Native {
      */
     static long read(int fd, byte[] buf, int off, int len) {
         return call((a, s) -> {
-            MemorySegment buffer = a.allocate(len);
+            MemorySegment buffer = NativeMemory.uninitialized(a, len);
             long n = READ.call(s, fd, buffer.address(), len);
             if (n > 0) {
                 MemorySegment.copy(buffer, JAVA_BYTE, 0, buf, off, (int) n);
@@ -156,7 +156,7 @@ final class Native {
 
     static long write(int fd, byte[] buf, int off, int len) {
         return call((a, s) -> {
-            MemorySegment buffer = a.allocate(Math.max(len, 1));
+            MemorySegment buffer = NativeMemory.uninitialized(a, len);
             MemorySegment.copy(buf, off, buffer, JAVA_BYTE, 0, len);
             return WRITE.call(s, fd, buffer.address(), len);
         });

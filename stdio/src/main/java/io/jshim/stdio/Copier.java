@@ -1,5 +1,6 @@
 package io.jshim.stdio;
 
+import io.jshim.reaper.NativeMemory;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import org.slf4j.Logger;
@@ -60,7 +61,7 @@ final class Copier implements Runnable {
     @Override
     public void run() {
         try (Arena arena = Arena.ofConfined(); Poller poller = new Poller(stop, drain)) {
-            copy(arena.allocate(BUFFER_SIZE), poller);
+            copy(NativeMemory.uninitialized(arena, BUFFER_SIZE), poller);
         } catch (Throwable t) {
             LOG.error("{}: copier failed after {} bytes", name, copied, t);
         } finally {

@@ -1,12 +1,11 @@
 package io.jshim.stdio;
 
-import io.jshim.reaper.LibcCall;
-
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import io.jshim.reaper.LibcCall;
+import io.jshim.reaper.NativeMemory;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
@@ -148,7 +147,7 @@ final class Native {
     /** Writes all of {@code data} to a blocking fd, throwing the errno (EPIPE, ENOSPC...) on failure. */
     static void writeFully(int fd, byte[] data) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment buf = arena.allocate(Math.max(1, data.length));
+            MemorySegment buf = NativeMemory.uninitialized(arena, data.length);
             MemorySegment.copy(data, 0, buf, JAVA_BYTE, 0, data.length);
             long off = 0;
             while (off < data.length) {
