@@ -12,12 +12,14 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Turns the body of a Request frame into the Response to send: parses the Request, finds the
- * handler, runs it and maps the outcome to a status the way Go ttrpc does. Never throws.
+ * Turns the body of a Request frame into the Response to send: parses the Request and finds the
+ * handler ({@link #prepare}, on the event loop), runs it ({@link #run}, where the method's
+ * {@link Execution} says) and maps the outcome to a status the way Go ttrpc does. Never throws.
  * Thread-safe (the registry is immutable).
  */
 final class Dispatcher {
@@ -28,32 +30,64 @@ final class Dispatcher {
 
     /** service → method → handler; immutable. */
     private final Map<String, Map<String, UnaryHandler>> services;
+    /** "service/method" of the handlers registered to run on the event loop; immutable. */
+    private final Set<String> onEventLoop;
 
     Dispatcher(Map<String, Map<String, UnaryHandler>> services) {
-        this.services = services;
+        this(services, Set.of());
     }
 
-    /**
-     * @param requestBytes  the frame body
-     * @param receivedAt    wall-clock arrival time (the deadline is reported from it)
-     * @param receivedNanos System.nanoTime() at arrival (the deadline is measured from it)
-     */
-    Response dispatch(ByteString requestBytes, PeerCredentials peer, Cancellation cancellation,
-            Instant receivedAt, long receivedNanos) {
+    Dispatcher(Map<String, Map<String, UnaryHandler>> services, Set<String> onEventLoop) {
+        this.services = services;
+        this.onEventLoop = onEventLoop;
+    }
+
+    /** A request read and matched: its answer already, or the handler to run. */
+    sealed interface Prepared permits Answered, Call {}
+
+    /** The request does not parse or names nothing registered: this is the answer. */
+    record Answered(Response response) implements Prepared {}
+
+    /** A call to run; {@code onEventLoop}: where the handler was registered to run. */
+    record Call(Request request, UnaryHandler handler, boolean onEventLoop) implements Prepared {}
+
+    /** Parses the frame body and finds its handler. */
+    Prepared prepare(ByteString requestBytes) {
         Request request;
         try {
             request = Request.parseFrom(requestBytes);
         } catch (InvalidProtocolBufferException e) {
-            return error(Code.INVALID_ARGUMENT, "unmarshal request error: " + e.getMessage());
+            return new Answered(error(Code.INVALID_ARGUMENT, "unmarshal request error: " + e.getMessage()));
         }
         Map<String, UnaryHandler> methods = services.get(request.getService());
         if (methods == null) {
-            return error(Code.UNIMPLEMENTED, "service " + request.getService());
+            return new Answered(error(Code.UNIMPLEMENTED, "service " + request.getService()));
         }
         UnaryHandler handler = methods.get(request.getMethod());
         if (handler == null) {
-            return error(Code.UNIMPLEMENTED, "method " + request.getMethod());
+            return new Answered(error(Code.UNIMPLEMENTED, "method " + request.getMethod()));
         }
+        return new Call(request, handler, onEventLoop.contains(request.getService() + "/" + request.getMethod()));
+    }
+
+    /** {@link #prepare} and {@link #run} in one, on the calling thread. */
+    Response dispatch(ByteString requestBytes, PeerCredentials peer, Cancellation cancellation,
+            Instant receivedAt, long receivedNanos) {
+        return switch (prepare(requestBytes)) {
+            case Answered answered -> answered.response();
+            case Call call -> run(call, peer, cancellation, receivedAt, receivedNanos);
+        };
+    }
+
+    /**
+     * Runs the handler and turns its outcome into the Response.
+     *
+     * @param receivedAt    wall-clock arrival time (the deadline is reported from it)
+     * @param receivedNanos System.nanoTime() at arrival (the deadline is measured from it)
+     */
+    Response run(Call call, PeerCredentials peer, Cancellation cancellation, Instant receivedAt, long receivedNanos) {
+        Request request = call.request();
+        UnaryHandler handler = call.handler();
         long timeout = request.getTimeoutNano();
         CallContext ctx = new CallContext(request.getService(), request.getMethod(), group(request.getMetadataList()),
                 timeout == 0 ? null : receivedAt.plusNanos(timeout), receivedNanos + timeout, peer, cancellation);

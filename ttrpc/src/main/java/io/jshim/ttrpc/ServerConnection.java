@@ -18,12 +18,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One accepted connection on the server: enforces the stream-id rules, starts each request on
- * the call executor and writes its Response when ready (in completion order).
+ * the call executor (or, for a method registered with {@link Execution#EVENT_LOOP}, runs it right
+ * here) and writes its Response when ready (in completion order).
  *
  * <p>Threading: every field without a note is touched only on the channel's event loop
- * (channelRead, write listeners, channelInactive, drain). Handlers run on the executor and only
- * call {@code channel.writeAndFlush}, which is thread-safe; one frame is one outbound message,
- * so frames never interleave.
+ * (channelRead, write listeners, channelInactive, drain). Handlers on the executor only call
+ * {@code channel.writeAndFlush}, which is thread-safe; one frame is one outbound message, so
+ * frames never interleave.
  */
 final class ServerConnection extends SimpleChannelInboundHandler<InboundFrame> {
     private static final Logger log = LoggerFactory.getLogger(ServerConnection.class);
@@ -99,10 +100,16 @@ final class ServerConnection extends SimpleChannelInboundHandler<InboundFrame> {
         Cancellation cancellation = new Cancellation();
         Instant receivedAt = Instant.now();
         long receivedNanos = System.nanoTime();
+        Dispatcher.Prepared prepared = dispatcher.prepare(body);
         inflight.put(id, cancellation);
         activeCalls.incrementAndGet();
+        if (!(prepared instanceof Dispatcher.Call call) || call.onEventLoop()) {
+            // Answered already, or a handler registered not to block: no hand-off to a thread, none back to write.
+            run(id, prepared, cancellation, receivedAt, receivedNanos);
+            return;
+        }
         try {
-            executor.execute(() -> run(id, body, cancellation, receivedAt, receivedNanos));
+            executor.execute(() -> run(id, prepared, cancellation, receivedAt, receivedNanos));
         } catch (RejectedExecutionException e) {
             // The server is closing; this connection is about to go too.
             activeCalls.decrementAndGet();
@@ -111,10 +118,14 @@ final class ServerConnection extends SimpleChannelInboundHandler<InboundFrame> {
         }
     }
 
-    /** Runs on a call thread. */
-    private void run(int id, ByteString body, Cancellation cancellation, Instant receivedAt, long receivedNanos) {
+    /** Runs on a call thread, or on the event loop for an answer already made and for event-loop handlers. */
+    private void run(int id, Dispatcher.Prepared prepared, Cancellation cancellation, Instant receivedAt,
+            long receivedNanos) {
         try {
-            Response response = dispatcher.dispatch(body, peer, cancellation, receivedAt, receivedNanos);
+            Response response = switch (prepared) {
+                case Dispatcher.Answered answered -> answered.response();
+                case Dispatcher.Call call -> dispatcher.run(call, peer, cancellation, receivedAt, receivedNanos);
+            };
             if (!channel.isActive()) {
                 return; // the peer went away: the answer is dropped, as in Go
             }

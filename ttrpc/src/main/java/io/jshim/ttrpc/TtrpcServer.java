@@ -18,6 +18,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -300,6 +301,7 @@ public final class TtrpcServer implements AutoCloseable {
     /** Collects the method registry and options. Not thread-safe; build once. */
     public static final class Builder {
         private final Map<String, Map<String, UnaryHandler>> services = new HashMap<>();
+        private final Set<String> onEventLoop = new HashSet<>();
         private boolean requireSameUser = true;
         private Predicate<PeerCredentials> peerPolicy;
         private EventLoopGroup group;
@@ -307,27 +309,42 @@ public final class TtrpcServer implements AutoCloseable {
         private Builder() {
         }
 
-        /** Registers a raw-bytes unary method. Registering the same method twice is an error. */
+        /** Registers a raw-bytes unary method, run on a virtual thread. Registering the same method twice is an error. */
         public Builder register(String service, String method, UnaryHandler handler) {
+            return register(service, method, Execution.VIRTUAL_THREAD, handler);
+        }
+
+        /** Registers a raw-bytes unary method, run where {@code execution} says. */
+        public Builder register(String service, String method, Execution execution, UnaryHandler handler) {
             Objects.requireNonNull(service, "service");
             Objects.requireNonNull(method, "method");
+            Objects.requireNonNull(execution, "execution");
             Objects.requireNonNull(handler, "handler");
             UnaryHandler previous = services.computeIfAbsent(service, s -> new HashMap<>()).putIfAbsent(method, handler);
             if (previous != null) {
                 throw new IllegalArgumentException("/" + service + "/" + method + " is already registered");
             }
+            if (execution == Execution.EVENT_LOOP) {
+                onEventLoop.add(service + "/" + method);
+            }
             return this;
         }
 
         /**
-         * Registers a typed unary method. A payload that does not parse is answered with
+         * Registers a typed unary method, run on a virtual thread. A payload that does not parse is answered with
          * INTERNAL "ttrpc: error unmarshalling payload: ...", as Go's generated code does.
          */
         public <Req extends Message, Resp extends Message> Builder register(String service, String method,
                 Parser<Req> parser, TypedHandler<Req, Resp> handler) {
+            return register(service, method, Execution.VIRTUAL_THREAD, parser, handler);
+        }
+
+        /** Registers a typed unary method, run where {@code execution} says. */
+        public <Req extends Message, Resp extends Message> Builder register(String service, String method,
+                Execution execution, Parser<Req> parser, TypedHandler<Req, Resp> handler) {
             Objects.requireNonNull(parser, "parser");
             Objects.requireNonNull(handler, "handler");
-            return register(service, method, (ctx, payload) -> {
+            return register(service, method, execution, (ctx, payload) -> {
                 Req request;
                 try {
                     request = parser.parseFrom(payload);
@@ -364,7 +381,7 @@ public final class TtrpcServer implements AutoCloseable {
         Dispatcher dispatcher() {
             Map<String, Map<String, UnaryHandler>> frozen = new HashMap<>();
             services.forEach((service, methods) -> frozen.put(service, Map.copyOf(methods)));
-            return new Dispatcher(Map.copyOf(frozen));
+            return new Dispatcher(Map.copyOf(frozen), Set.copyOf(onEventLoop));
         }
 
         public TtrpcServer build() {

@@ -87,6 +87,8 @@ class RoundTripTest {
                 .register(SVC, "Crash", (ctx, p) -> {
                     throw new IllegalStateException("handler bug: " + p.toStringUtf8());
                 })
+                .register(SVC, "WhereLoop", Execution.EVENT_LOOP, (ctx, p) -> whereAmI())
+                .register(SVC, "WhereDefault", (ctx, p) -> whereAmI())
                 .register(SVC, "Context", (ctx, p) -> {
                     seen.set(ctx);
                     return ByteString.EMPTY;
@@ -132,6 +134,30 @@ class RoundTripTest {
         release.countDown();
         client.close();
         server.close();
+    }
+
+    private static ByteString whereAmI() {
+        Thread t = Thread.currentThread();
+        return utf8((t.isVirtual() ? "virtual " : "platform ") + t.getName());
+    }
+
+    @Test
+    void eachMethodRunsWhereItWasRegisteredTo() throws Exception {
+        String loop = client.call(SVC, "WhereLoop", ByteString.EMPTY, CallOptions.DEFAULT).get(5, TimeUnit.SECONDS)
+                .toStringUtf8();
+        assertTrue(loop.startsWith("platform roundtrip-io"), loop);
+        String own = client.call(SVC, "WhereDefault", ByteString.EMPTY, CallOptions.DEFAULT).get(5, TimeUnit.SECONDS)
+                .toStringUtf8();
+        assertTrue(own.startsWith("virtual "), own);
+        // an event-loop method is answered while a blocking one waits on its own thread
+        release = new CountDownLatch(1);
+        CompletableFuture<ByteString> blocked = client.call(SVC, "Block", ByteString.EMPTY, CallOptions.DEFAULT);
+        assertTrue(blockedStarted.await(5, TimeUnit.SECONDS));
+        assertTrue(client.call(SVC, "WhereLoop", ByteString.EMPTY, CallOptions.DEFAULT).get(5, TimeUnit.SECONDS)
+                .toStringUtf8().startsWith("platform roundtrip-io"));
+        assertFalse(blocked.isDone());
+        release.countDown();
+        assertEquals(utf8("late"), blocked.get(5, TimeUnit.SECONDS));
     }
 
     private static ByteString utf8(String s) {

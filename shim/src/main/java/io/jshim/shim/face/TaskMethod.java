@@ -6,10 +6,21 @@ import com.google.protobuf.Parser;
 /**
  * One method of the Task API, whatever the protocol: its name, its request and response types (prototypes, for
  * parsers and marshallers) and the call into the Task service. {@code namespace} is what the caller's metadata
- * said (null if nothing); the service falls back to the shim's own.
+ * said (null if nothing); the service falls back to the shim's own. {@code neverBlocks}: the call only reads or
+ * updates the service's memory under short locks (no runc, no waiting, no disk), so a face may run it where it
+ * must not block (ttrpc: on the event loop).
  */
 public record TaskMethod<Req extends Message, Resp extends Message>(String name, Req requestPrototype,
-        Resp responsePrototype, Call<Req, Resp> call) {
+        Resp responsePrototype, Call<Req, Resp> call, boolean neverBlocks) {
+
+    public TaskMethod(String name, Req requestPrototype, Resp responsePrototype, Call<Req, Resp> call) {
+        this(name, requestPrototype, responsePrototype, call, false);
+    }
+
+    /** The same method, declared never to block. */
+    public TaskMethod<Req, Resp> neverBlocking() {
+        return new TaskMethod<>(name, requestPrototype, responsePrototype, call, true);
+    }
 
     @FunctionalInterface
     public interface Call<Req, Resp> {

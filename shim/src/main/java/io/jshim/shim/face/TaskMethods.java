@@ -32,6 +32,8 @@ import java.util.List;
 /**
  * The one table of the Task API's 17 methods, shared by the ttrpc and gRPC faces so that both answer alike.
  * containerd serves the same messages as {@code containerd.task.v2.Task} and {@code containerd.task.v3.Task}.
+ * State, Exec and Connect never block (TaskService keeps them to memory and short locks): containerd calls them
+ * around every exec and start, State several times, and ttrpc answers them on its event loop.
  */
 public final class TaskMethods {
     /** The service names the Task API is served under (v3: containerd 2.x with a version-3 shim). */
@@ -43,7 +45,7 @@ public final class TaskMethods {
         Empty empty = Empty.getDefaultInstance();
         return List.of(
                 new TaskMethod<>("State", StateRequest.getDefaultInstance(), StateResponse.getDefaultInstance(),
-                        (ns, r) -> t.state(r)),
+                        (ns, r) -> t.state(r)).neverBlocking(),
                 new TaskMethod<>("Create", CreateTaskRequest.getDefaultInstance(),
                         CreateTaskResponse.getDefaultInstance(), t::create),
                 new TaskMethod<>("Start", StartRequest.getDefaultInstance(), StartResponse.getDefaultInstance(),
@@ -57,7 +59,8 @@ public final class TaskMethods {
                 new TaskMethod<>("Checkpoint", CheckpointTaskRequest.getDefaultInstance(), empty,
                         (ns, r) -> t.checkpoint(r)),
                 new TaskMethod<>("Kill", KillRequest.getDefaultInstance(), empty, (ns, r) -> t.kill(r)),
-                new TaskMethod<>("Exec", ExecProcessRequest.getDefaultInstance(), empty, (ns, r) -> t.exec(r)),
+                new TaskMethod<>("Exec", ExecProcessRequest.getDefaultInstance(), empty, (ns, r) -> t.exec(r))
+                        .neverBlocking(),
                 new TaskMethod<>("ResizePty", ResizePtyRequest.getDefaultInstance(), empty,
                         (ns, r) -> t.resizePty(r)),
                 new TaskMethod<>("CloseIO", CloseIORequest.getDefaultInstance(), empty, (ns, r) -> t.closeIO(r)),
@@ -67,7 +70,7 @@ public final class TaskMethods {
                 new TaskMethod<>("Stats", StatsRequest.getDefaultInstance(), StatsResponse.getDefaultInstance(),
                         (ns, r) -> t.stats(r)),
                 new TaskMethod<>("Connect", ConnectRequest.getDefaultInstance(), ConnectResponse.getDefaultInstance(),
-                        (ns, r) -> t.connect(r)),
+                        (ns, r) -> t.connect(r)).neverBlocking(),
                 new TaskMethod<>("Shutdown", ShutdownRequest.getDefaultInstance(), empty, (ns, r) -> t.shutdown(r)));
     }
 }

@@ -3,6 +3,7 @@ package io.jshim.shim.face;
 import com.google.protobuf.Message;
 import io.jshim.shim.ShimException;
 import io.jshim.shim.task.TaskService;
+import io.jshim.ttrpc.Execution;
 import io.jshim.ttrpc.TtrpcException;
 import io.jshim.ttrpc.TtrpcServer;
 import java.util.List;
@@ -30,7 +31,8 @@ public final class TtrpcTaskFace {
 
     private static <Req extends Message, Resp extends Message> void register(TtrpcServer.Builder b, String service,
             TaskMethod<Req, Resp> m) {
-        b.register(service, m.name(), m.parser(), (ctx, request) -> {
+        Execution where = m.neverBlocks() ? Execution.EVENT_LOOP : Execution.VIRTUAL_THREAD;
+        b.register(service, m.name(), where, m.parser(), (ctx, request) -> {
             try {
                 return m.invoke(ctx.metadataValue(NAMESPACE_KEY).orElse(null), request);
             } catch (ShimException e) {

@@ -520,6 +520,7 @@ public final class TaskService implements AutoCloseable {
 
     // ---- State, Pids, Wait, Connect, Stats ----------------------------------------------------------------
 
+    /** Never blocks (memory and the process's own monitor only): ttrpc runs it on its event loop (TaskMethods). */
     public StateResponse state(StateRequest r) {
         Container c = containerOrNotCreated(r.getId());
         Process p = c.process(r.getExecId());
@@ -575,6 +576,7 @@ public final class TaskService implements AutoCloseable {
         }
     }
 
+    /** Never blocks: ttrpc runs it on its event loop (TaskMethods). */
     public ConnectResponse connect(ConnectRequest r) {
         ConnectResponse.Builder b = ConnectResponse.newBuilder().setShimPid(Posix.getpid());
         Container c = containers.get(r.getId());
@@ -648,6 +650,7 @@ public final class TaskService implements AutoCloseable {
         return Empty.getDefaultInstance();
     }
 
+    /** Never blocks (memory and the event queue's short lock only): ttrpc runs it on its event loop (TaskMethods). */
     public Empty exec(ExecProcessRequest r) {
         Container c = container(r.getId());
         if (r.getExecId().isEmpty()) {
