@@ -46,6 +46,12 @@ class OomWatcherV1Test {
         }
     }
 
+    /** The scratch memory cgroup, limited to 8 MiB. */
+    private static CgroupV1 limitedTo8MiB(ScratchCgroups cg) throws IOException {
+        cg.write("memory", "memory.limit_in_bytes", Long.toString(8 * MIB));
+        return new CgroupV1(Map.of("memory", cg.dir("memory")));
+    }
+
     /** A process that allocates 64 MiB in a cgroup limited to 8 MiB. */
     private static Child allocate64MiB(ScratchCgroups cg) throws IOException {
         return cg.spawnShell(cg.enterAll() + "exec dd if=/dev/zero of=/dev/null bs=64M count=1");
@@ -54,8 +60,7 @@ class OomWatcherV1Test {
     @Test
     void oneOomKillCallsOnOomExactlyOnce() throws Exception {
         try (ScratchCgroups cg = new ScratchCgroups("memory")) {
-            cg.write("memory", "memory.limit_in_bytes", Long.toString(8 * MIB));
-            CgroupV1 cgroup = new CgroupV1(Map.of("memory", cg.dir("memory")));
+            CgroupV1 cgroup = limitedTo8MiB(cg);
             AtomicInteger ooms = new AtomicInteger();
             AtomicReference<String> thread = new AtomicReference<>();
             long fdsBefore = Fds.watcherKind();
@@ -88,8 +93,7 @@ class OomWatcherV1Test {
     void syncReportsACountedKillBeforeItReturns() throws Exception {
         int rounds = Scale.of(3, 20);
         try (ScratchCgroups cg = new ScratchCgroups("memory")) {
-            cg.write("memory", "memory.limit_in_bytes", Long.toString(8 * MIB));
-            CgroupV1 cgroup = new CgroupV1(Map.of("memory", cg.dir("memory")));
+            CgroupV1 cgroup = limitedTo8MiB(cg);
             AtomicInteger ooms = new AtomicInteger();
             try (OomWatcher.Handle handle = watcher.watch(cgroup, ooms::incrementAndGet)) {
                 handle.sync(Duration.ofSeconds(5));
@@ -112,17 +116,14 @@ class OomWatcherV1Test {
     @Test
     void syncWaitsForTheReportOfACountedKill() throws Exception {
         try (ScratchCgroups busy = new ScratchCgroups("memory"); ScratchCgroups cg = new ScratchCgroups("memory")) {
-            busy.write("memory", "memory.limit_in_bytes", Long.toString(8 * MIB));
-            cg.write("memory", "memory.limit_in_bytes", Long.toString(8 * MIB));
             java.util.concurrent.CountDownLatch inCallback = new java.util.concurrent.CountDownLatch(1);
             java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
             AtomicInteger ooms = new AtomicInteger();
-            try (OomWatcher.Handle held = watcher.watch(new CgroupV1(Map.of("memory", busy.dir("memory"))), () -> {
+            try (OomWatcher.Handle held = watcher.watch(limitedTo8MiB(busy), () -> {
                         inCallback.countDown();
                         awaitQuietly(release);
                     });
-                    OomWatcher.Handle handle = watcher.watch(new CgroupV1(Map.of("memory", cg.dir("memory"))),
-                            ooms::incrementAndGet)) {
+                    OomWatcher.Handle handle = watcher.watch(limitedTo8MiB(cg), ooms::incrementAndGet)) {
                 assertEquals(137, allocate64MiB(busy).onExit().get(30, TimeUnit.SECONDS).status());
                 assertTrue(inCallback.await(10, TimeUnit.SECONDS), "the watcher thread is held in a callback");
                 assertEquals(137, allocate64MiB(cg).onExit().get(30, TimeUnit.SECONDS).status());
@@ -152,8 +153,7 @@ class OomWatcherV1Test {
     void everyKillIsCountedOnce() throws Exception {
         int kills = Scale.of(3, 10);
         try (ScratchCgroups cg = new ScratchCgroups("memory")) {
-            cg.write("memory", "memory.limit_in_bytes", Long.toString(8 * MIB));
-            CgroupV1 cgroup = new CgroupV1(Map.of("memory", cg.dir("memory")));
+            CgroupV1 cgroup = limitedTo8MiB(cg);
             AtomicInteger ooms = new AtomicInteger();
             try (OomWatcher.Handle handle = watcher.watch(cgroup, ooms::incrementAndGet)) {
                 for (int i = 1; i <= kills; i++) {
@@ -217,10 +217,9 @@ class OomWatcherV1Test {
             for (int i = 0; i < groups; i++) {
                 ScratchCgroups cg = new ScratchCgroups("memory");
                 scratch.add(cg);
-                cg.write("memory", "memory.limit_in_bytes", Long.toString(8 * MIB));
                 AtomicInteger count = new AtomicInteger();
                 counts.add(count);
-                handles.add(watcher.watch(new CgroupV1(Map.of("memory", cg.dir("memory"))), count::incrementAndGet));
+                handles.add(watcher.watch(limitedTo8MiB(cg), count::incrementAndGet));
             }
             List<Child> children = new ArrayList<>();
             for (ScratchCgroups cg : scratch) {

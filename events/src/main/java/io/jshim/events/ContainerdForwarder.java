@@ -36,7 +36,7 @@ public final class ContainerdForwarder implements AutoCloseable {
         int failures = 0;
         try {
             while (!stopping) {
-                Event event = queue.peek(Duration.ofSeconds(1));
+                Queued event = queue.peek(Duration.ofSeconds(1));
                 if (event == null) {
                     if (queue.isClosed() && queue.backlogSize() == 0) {
                         return;
@@ -44,7 +44,7 @@ public final class ContainerdForwarder implements AutoCloseable {
                     continue;
                 }
                 try {
-                    transport.forward(event.envelope());
+                    transport.forward(event.envelope(), queue.namespace());
                     queue.remove(event);
                     if (failures > 0) {
                         log.info("containerd reachable again after {} failed attempts; delivering backlog of {}",

@@ -90,7 +90,7 @@ public final class EventQueue {
     }
 
     private boolean dropOldestOrdinary() {
-        Event e = backlog.removeOldestOrdinary();
+        Queued e = backlog.removeOldestOrdinary();
         if (e == null) {
             return false;
         }
@@ -100,8 +100,8 @@ public final class EventQueue {
         return true;
     }
 
-    /** Waits for the oldest undelivered event (decoded afresh: equal to the one published); null when the queue is closed and empty or the wait ran out. */
-    public Event peek(Duration wait) throws InterruptedException {
+    /** Waits for the oldest undelivered event; null when the queue is closed and empty or the wait ran out. */
+    public Queued peek(Duration wait) throws InterruptedException {
         long nanos = wait.toNanos();
         lock.lock();
         try {
@@ -118,7 +118,7 @@ public final class EventQueue {
     }
 
     /** Removes {@code delivered} from the head once containerd has it (it may have been dropped meanwhile). */
-    public void remove(Event delivered) {
+    public void remove(Queued delivered) {
         lock.lock();
         try {
             if (backlog.firstSequence() == delivered.sequence()) {

@@ -1,15 +1,16 @@
 package io.jshim.events;
 
-import io.jshim.proto.eventsvc.Envelope;
+import com.google.protobuf.ByteString;
 
 /** Where the forwarder delivers events: containerd's Events/Forward, or a test's stand-in. */
 public interface EventTransport extends AutoCloseable {
 
     /**
-     * Delivers one envelope. Throws {@link Rejected} when the receiver answered and refused it (retrying
-     * cannot help), any other exception when it could not be reached (retrying will).
+     * Delivers one envelope, serialized ({@code containerd.services.events.v1.Envelope}), of {@code namespace}.
+     * Throws {@link Rejected} when the receiver answered and refused it (retrying cannot help), any other exception
+     * when it could not be reached (retrying will).
      */
-    void forward(Envelope envelope) throws Exception;
+    void forward(ByteString envelope, String namespace) throws Exception;
 
     @Override
     void close();

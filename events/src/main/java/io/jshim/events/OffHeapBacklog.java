@@ -1,11 +1,9 @@
 package io.jshim.events;
 
-import com.google.protobuf.InvalidProtocolBufferException;
-import io.jshim.proto.eventsvc.Envelope;
+import com.google.protobuf.ByteString;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Iterator;
 
@@ -39,7 +37,7 @@ final class OffHeapBacklog {
         }
     }
 
-    private record Entry(long sequence, Chunk chunk, int offset, int length, boolean precious) {}
+    private record Entry(long sequence, String topic, Chunk chunk, int offset, int length, boolean precious) {}
 
     private final ArrayDeque<Entry> entries = new ArrayDeque<>();
     private Chunk tail;
@@ -54,7 +52,7 @@ final class OffHeapBacklog {
         }
         Chunk chunk = tail;
         MemorySegment.copy(envelope, 0, chunk.memory, ValueLayout.JAVA_BYTE, chunk.used, envelope.length);
-        entries.addLast(new Entry(event.sequence(), chunk, chunk.used, envelope.length,
+        entries.addLast(new Entry(event.sequence(), event.topic(), chunk, chunk.used, envelope.length,
                 Topics.isPrecious(event.message())));
         chunk.used += envelope.length;
         chunk.live++;
@@ -74,10 +72,10 @@ final class OffHeapBacklog {
         return bytes;
     }
 
-    /** The oldest event, decoded afresh, or null. */
-    Event first() {
+    /** The oldest event, or null. */
+    Queued first() {
         Entry e = entries.peekFirst();
-        return e == null ? null : decode(e);
+        return e == null ? null : queued(e);
     }
 
     long firstSequence() {
@@ -93,12 +91,12 @@ final class OffHeapBacklog {
     }
 
     /** Removes and returns the oldest event that is not precious (not TaskExit, not TaskOOM), or null. */
-    Event removeOldestOrdinary() {
+    Queued removeOldestOrdinary() {
         Iterator<Entry> it = entries.iterator();
         while (it.hasNext()) {
             Entry e = it.next();
             if (!e.precious()) {
-                Event dropped = decode(e);
+                Queued dropped = queued(e);
                 it.remove();
                 forget(e);
                 return dropped;
@@ -123,15 +121,8 @@ final class OffHeapBacklog {
         }
     }
 
-    private static Event decode(Entry e) {
+    private static Queued queued(Entry e) {
         byte[] bytes = e.chunk().memory.asSlice(e.offset(), e.length()).toArray(ValueLayout.JAVA_BYTE);
-        try {
-            Envelope env = Envelope.parseFrom(bytes);
-            return new Event(e.sequence(),
-                    Instant.ofEpochSecond(env.getTimestamp().getSeconds(), env.getTimestamp().getNanos()),
-                    env.getNamespace(), env.getTopic(), Topics.unpack(env.getEvent()));
-        } catch (InvalidProtocolBufferException impossible) {
-            throw new IllegalStateException("event seq=" + e.sequence() + " unreadable in the backlog", impossible);
-        }
+        return new Queued(e.sequence(), e.topic(), ByteString.copyFrom(bytes));
     }
 }

@@ -1,12 +1,12 @@
 package io.jshim.events;
 
-import com.google.protobuf.Empty;
-import io.jshim.proto.eventsvc.Envelope;
-import io.jshim.proto.eventsvc.ForwardRequest;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.CodedOutputStream;
 import io.jshim.ttrpc.Code;
 import io.jshim.ttrpc.TtrpcClient;
 import io.jshim.ttrpc.TtrpcException;
 import io.netty.channel.EventLoopGroup;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -41,15 +41,14 @@ public final class TtrpcEventTransport implements EventTransport {
     }
 
     @Override
-    public void forward(Envelope envelope) throws Exception {
+    public void forward(ByteString envelope, String namespace) throws Exception {
         if (client == null || !client.isOpen()) {
             closeClient();
             client = TtrpcClient.connect(socket, group, CONNECT_TIMEOUT);
         }
-        ForwardRequest request = ForwardRequest.newBuilder().setEnvelope(envelope).build();
         try {
-            client.call(SERVICE, "Forward", request, Empty.parser(), CALL_TIMEOUT,
-                    Map.of("containerd-namespace-ttrpc", envelope.getNamespace()));
+            client.call(SERVICE, "Forward", forwardRequest(envelope), CALL_TIMEOUT,
+                    Map.of("containerd-namespace-ttrpc", namespace)); // the answer is an Empty: nothing to read
         } catch (TtrpcException e) {
             if (FINAL.contains(e.code())) {
                 throw new Rejected(e.code() + ": " + e.getMessage(), e);
@@ -57,6 +56,22 @@ public final class TtrpcEventTransport implements EventTransport {
             closeClient();
             throw e;
         }
+    }
+
+    /**
+     * {@code ForwardRequest { Envelope envelope = 1; }} around an envelope already serialized: its field tag, its
+     * length and its bytes, which is what the message's own serializer would write.
+     */
+    static ByteString forwardRequest(ByteString envelope) {
+        byte[] request = new byte[CodedOutputStream.computeBytesSize(1, envelope)];
+        CodedOutputStream out = CodedOutputStream.newInstance(request);
+        try {
+            out.writeBytes(1, envelope);
+            out.checkNoSpaceLeft();
+        } catch (IOException impossible) {
+            throw new IllegalStateException("sized exactly", impossible);
+        }
+        return ByteString.copyFrom(request);
     }
 
     private void closeClient() {

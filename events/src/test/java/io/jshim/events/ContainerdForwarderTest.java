@@ -29,7 +29,9 @@ class ContainerdForwarderTest {
         }
 
         @Override
-        public synchronized void forward(Envelope envelope) throws Exception {
+        public synchronized void forward(com.google.protobuf.ByteString bytes, String namespace) throws Exception {
+            Envelope envelope = Envelope.parseFrom(bytes);
+            assertEquals(envelope.getNamespace(), namespace);
             attempts.incrementAndGet();
             if (failures > 0) {
                 failures--;

@@ -26,9 +26,12 @@ class EventQueueTest {
         assertEquals("/tasks/exit", b.topic());
         assertEquals("containerd.events.TaskExit", b.envelope().getEvent().getTypeUrl());
         assertEquals("default", b.envelope().getNamespace());
-        assertEquals(a, q.peek(Duration.ZERO));
-        q.remove(a);
-        assertEquals(b, q.peek(Duration.ZERO));
+        Queued first = q.peek(Duration.ZERO);
+        assertEquals(a, first.event());
+        assertEquals(a.envelope().toByteString(), first.envelope(), "the bytes containerd gets");
+        assertEquals(a.topic(), first.topic());
+        q.remove(first);
+        assertEquals(b, q.peek(Duration.ZERO).event());
     }
 
     @Test
@@ -45,9 +48,9 @@ class EventQueueTest {
         }
         // 20 precious events exceed the bound of 10: they are all kept, every ordinary one is dropped.
         List<Event> left = new ArrayList<>();
-        Event e;
+        Queued e;
         while ((e = q.peek(Duration.ZERO)) != null) {
-            left.add(e);
+            left.add(e.event());
             q.remove(e);
         }
         assertEquals(20, left.size());
@@ -65,9 +68,9 @@ class EventQueueTest {
             q.publish(TaskExecAdded.newBuilder().setExecId("e" + i).build());
         }
         List<String> ids = new ArrayList<>();
-        Event e;
+        Queued e;
         while ((e = q.peek(Duration.ZERO)) != null) {
-            ids.add(((TaskExecAdded) e.message()).getExecId());
+            ids.add(((TaskExecAdded) e.event().message()).getExecId());
             q.remove(e);
         }
         assertEquals(List.of("e2", "e3", "e4"), ids);
@@ -108,14 +111,15 @@ class EventQueueTest {
         assertEquals(0, q.droppedCount());
         // As Java objects these exits took ~30 MB of heap; serialized off the heap, only the entries stay (~4 MB).
         assertTrue(heapHeld < 8L << 20, "heap held by the backlog: " + heapHeld + " bytes");
-        Event e;
+        Queued e;
         long expected = 1;
         while ((e = q.peek(Duration.ZERO)) != null) {
             assertEquals(expected, e.sequence(), "order and completeness");
-            TaskExit exit = (TaskExit) e.message();
+            Event event = e.event();
+            TaskExit exit = (TaskExit) event.message();
             assertEquals(100_000 + expected - 1, exit.getPid());
             assertEquals(id, exit.getContainerId());
-            assertEquals("k8s.io", e.namespace());
+            assertEquals("k8s.io", event.namespace());
             q.remove(e);
             expected++;
         }

@@ -40,6 +40,18 @@ class TtrpcForwardingTest {
     }
 
     @Test
+    void theForwardRequestAroundSerializedEnvelopesIsWhatProtobufWouldWrite() throws Exception {
+        for (int size : new int[] {0, 10, 127, 128, 300, 20_000}) { // lengths of one, two and three varint bytes
+            Envelope envelope = Envelope.newBuilder().setNamespace("default").setTopic("/tasks/exit")
+                    .setEvent(com.google.protobuf.Any.newBuilder().setTypeUrl("containerd.events.TaskExit")
+                            .setValue(com.google.protobuf.ByteString.copyFrom(new byte[size])))
+                    .build();
+            assertEquals(ForwardRequest.newBuilder().setEnvelope(envelope).build().toByteString(),
+                    TtrpcEventTransport.forwardRequest(envelope.toByteString()), "envelope of " + size + " bytes");
+        }
+    }
+
+    @Test
     void deliversEverythingInOrderAcrossAReceiverRestart(@TempDir Path dir) throws Exception {
         Path socket = dir.resolve("containerd.sock.ttrpc");
         List<Envelope> got = new CopyOnWriteArrayList<>();

@@ -1,13 +1,16 @@
 package io.jshim.reaper;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The two ways a child is started give it the same start: {@link CloneSpawn} (this JVM, where libjshim_libc.so is
@@ -22,50 +25,30 @@ class SpawnPathsTest {
     }
 
     @Test
-    void cloneGivesTheChildWhatItAskedFor() throws Exception {
-        Path dir = Files.createTempDirectory("jshim-spawn");
-        try {
-            assertEquals(Probe.expected(dir), Probe.run(dir));
-        } finally {
-            Files.delete(dir);
-        }
+    void cloneGivesTheChildWhatItAskedFor(@TempDir Path dir) throws Exception {
+        assertEquals(Probe.expected(dir), Probe.run(dir));
     }
 
     @Test
-    void posixSpawnWithSetprivGivesTheSameStart() throws Exception {
-        Path dir = Files.createTempDirectory("jshim-spawn");
-        try {
-            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            CommandResult r = new Monitor(Reaper.get()).run(SpawnSpec.of(java, "--enable-native-access=ALL-UNNAMED",
-                    "-Djava.library.path=/nonexistent", "-cp", System.getProperty("java.class.path"),
-                    Probe.class.getName(), dir.toString()), null, Duration.ofSeconds(60));
-            assertEquals(0, r.status(), r.stderrText());
-            assertEquals("posix_spawnp\n" + Probe.expected(dir), r.stdoutText());
-        } finally {
-            Files.delete(dir);
-        }
+    void posixSpawnWithSetprivGivesTheSameStart(@TempDir Path dir) throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        CommandResult r = new Monitor(Reaper.get()).run(SpawnSpec.of(java, "--enable-native-access=ALL-UNNAMED",
+                "-Djava.library.path=/nonexistent", "-cp", System.getProperty("java.class.path"),
+                Probe.class.getName(), dir.toString()), null, Duration.ofSeconds(60));
+        assertEquals(0, r.status(), r.stderrText());
+        assertEquals("posix_spawnp\n" + Probe.expected(dir), r.stdoutText());
     }
 
     @Test
-    void aFailedExecIsReportedAndReapedBySpawn() throws Exception {
-        Path dir = Files.createTempDirectory("jshim-spawn");
-        try {
-            Path notExecutable = Files.writeString(dir.resolve("script"), "#!/bin/sh\n");
-            PosixException e = org.junit.jupiter.api.Assertions.assertThrows(PosixException.class,
-                    () -> Reaper.get().spawn(SpawnSpec.of(notExecutable.toString())));
-            assertEquals("EACCES", e.errnoName());
-            assertTrue(e.getMessage().contains(notExecutable.toString()), e.getMessage());
-            // the reaper waited for that spawn and went on: the next child's exit arrives
-            Child next = Reaper.get().spawn(SpawnSpec.of("true"));
-            assertEquals(0, next.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS).status());
-        } finally {
-            try (var files = Files.list(dir)) {
-                for (Path p : files.toList()) {
-                    Files.delete(p);
-                }
-            }
-            Files.delete(dir);
-        }
+    void aFailedExecIsReportedAndReapedBySpawn(@TempDir Path dir) throws Exception {
+        Path notExecutable = Files.writeString(dir.resolve("script"), "#!/bin/sh\n");
+        PosixException e = assertThrows(PosixException.class,
+                () -> Reaper.get().spawn(SpawnSpec.of(notExecutable.toString())));
+        assertEquals("EACCES", e.errnoName());
+        assertTrue(e.getMessage().contains(notExecutable.toString()), e.getMessage());
+        // the reaper waited for that spawn and went on: the next child's exit arrives
+        Child next = Reaper.get().spawn(SpawnSpec.of("true"));
+        assertEquals(0, next.onExit().get(10, TimeUnit.SECONDS).status());
     }
 
     /** Spawns a shell with every option and reports what the shell found; run here and in a JVM without the library. */

@@ -73,10 +73,9 @@ final class Dispatcher {
     /** {@link #prepare} and {@link #run} in one, on the calling thread. */
     Response dispatch(ByteString requestBytes, PeerCredentials peer, Cancellation cancellation,
             Instant receivedAt, long receivedNanos) {
-        return switch (prepare(requestBytes)) {
-            case Answered answered -> answered.response();
-            case Call call -> run(call, peer, cancellation, receivedAt, receivedNanos);
-        };
+        Prepared prepared = prepare(requestBytes);
+        return prepared instanceof Call call ? run(call, peer, cancellation, receivedAt, receivedNanos)
+                : ((Answered) prepared).response();
     }
 
     /**

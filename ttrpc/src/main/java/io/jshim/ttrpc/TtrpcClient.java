@@ -160,11 +160,21 @@ public final class TtrpcClient implements AutoCloseable {
      */
     public <R extends Message> R call(String service, String method, Message request, Parser<R> parser,
             Duration timeout, Map<String, String> metadata) throws TtrpcException {
-        CallOptions opts = new CallOptions(timeout, metadata == null ? List.of() : List.copyOf(metadata.entrySet()));
-        CompletableFuture<ByteString> future = call(service, method, request.toByteString(), opts);
-        ByteString payload;
+        ByteString payload = call(service, method, request.toByteString(), timeout, metadata);
         try {
-            payload = future.get();
+            return parser.parseFrom(payload);
+        } catch (InvalidProtocolBufferException e) {
+            throw new TtrpcException(Code.INTERNAL, "ttrpc: error unmarshalling response: " + e.getMessage(), e);
+        }
+    }
+
+    /** Blocking call on serialized messages; otherwise as the typed one. */
+    public ByteString call(String service, String method, ByteString request, Duration timeout,
+            Map<String, String> metadata) throws TtrpcException {
+        CallOptions opts = new CallOptions(timeout, metadata == null ? List.of() : List.copyOf(metadata.entrySet()));
+        CompletableFuture<ByteString> future = call(service, method, request, opts);
+        try {
+            return future.get();
         } catch (InterruptedException e) {
             future.cancel(false);
             Thread.currentThread().interrupt();
@@ -175,11 +185,6 @@ public final class TtrpcClient implements AutoCloseable {
                 throw new TtrpcException(te.code(), te.getMessage(), te);
             }
             throw new TtrpcException(Code.UNKNOWN, String.valueOf(e.getCause()), e.getCause());
-        }
-        try {
-            return parser.parseFrom(payload);
-        } catch (InvalidProtocolBufferException e) {
-            throw new TtrpcException(Code.INTERNAL, "ttrpc: error unmarshalling response: " + e.getMessage(), e);
         }
     }
 
