@@ -16,9 +16,10 @@ rm -rf "$libdir/lib" "$libdir/native" "$libdir/jshim.jar"
     "$here"/shim/target/jshim-shim-*.jar "$here"/shim/target/lib/*.jar
 
 # The JVM flags every shim runs with, chosen for footprint and a cold start (README, "Cost and grouping"):
-# - serial GC and a small heap that gives memory back (at most 28 MB: the serial collector grows its old generation
-#   towards -Xmx rather than collect garbage such as a peer's malformed frames, so -Xmx bounds the growth; the
-#   event backlog, which must hold 100,000 events, is kept off the heap for that reason), compact object headers,
+# - serial GC and a small heap that gives memory back (at most 24 MB: the serial collector grows its old generation
+#   towards -Xmx rather than collect garbage such as a peer's malformed frames, so -Xmx bounds the growth; what is
+#   live is small, 4.3 MB after a GC with 100 containers in one group; the event backlog, which must hold
+#   100,000 events, is kept off the heap for that reason), compact object headers,
 #   small stacks, no perf data, Netty without its pooled arenas, malloc trimmed every 5 s;
 # - the C1 compiler alone, on one thread at nice 19 (ThreadPriorityPolicy=1 lets the JVM set thread priorities;
 #   it runs as root): on two busy cores the compiler's backlog otherwise competes with runc for the CPU while the
@@ -38,7 +39,7 @@ rm -rf "$libdir/lib" "$libdir/native" "$libdir/jshim.jar"
 cat > "$libdir/jvm.options" <<OPTS
 -XX:+UseSerialGC
 -Xms4m
--Xmx28m
+-Xmx24m
 -XX:MinHeapFreeRatio=10
 -XX:MaxHeapFreeRatio=30
 -XX:+UseCompactObjectHeaders
