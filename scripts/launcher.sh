@@ -305,18 +305,26 @@ if [ -z "$JSHIM_NO_FASTPATH" ] && parse "$@"; then
                 rm -f "$stdin"
                 [ -s /dev/stdin ] && jvm "$@"
             fi
+            lock=""
             if group_address; then
                 if ! listening; then
                     # One cold start per group at a time: without it, a start could take a daemon's socket that
-                    # is bound but not yet listening for stale and orphan that daemon. The lock dies with us.
-                    if { [ -d /run/jshim/groups ] || mkdir -p /run/jshim/groups 2>/dev/null; } \
-                            && exec 9>"/run/jshim/groups/${socket##*/}.lock"; then
-                        flock 9 2>/dev/null
+                    # is bound but not yet listening for stale and orphan that daemon. The lock dies with us, and
+                    # its file goes with a start that saw its daemon listen (else a node kept one file for every
+                    # group it ever had); a start that waited on a file so removed locks the one now at the path.
+                    if [ -d /run/jshim/groups ] || mkdir -p /run/jshim/groups 2>/dev/null; then
+                        lock="/run/jshim/groups/${socket##*/}.lock"
+                        tries=0
+                        while [ "$tries" -lt 5 ] && exec 9>"$lock"; do
+                            flock 9 2>/dev/null
+                            [ ! -e /proc/self/fd/9 ] || [ "$lock" -ef /proc/self/fd/9 ] && break
+                            tries=$((tries + 1))
+                        done
                     fi
                     listening || prebound_daemon || spawn_daemon || jvm "$@"
                 fi
                 printf '%s' "$shim_address" > .address && mv -f .address address && printf '%s' "$shim_address" \
-                    && exit 0
+                    && { [ -z "$lock" ] || rm -f "$lock"; } && exit 0
             fi
             ;;
         delete)

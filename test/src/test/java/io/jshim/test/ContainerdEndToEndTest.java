@@ -190,6 +190,56 @@ class ContainerdEndToEndTest {
         }
     }
 
+    /**
+     * Containers of one new group started at once (a pod's containers): one cold start wins the group's lock and
+     * starts the daemon, the others wait and join it; all share one shim, and no lock file stays behind.
+     */
+    @Test
+    void containersOfOneGroupStartedAtOnceShareOneShim() throws Exception {
+        String group = newId("pod");
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            ids.add(newId("member"));
+        }
+        List<CompletableFuture<Void>> starts = new ArrayList<>();
+        for (String id : ids) {
+            starts.add(CompletableFuture.runAsync(() -> {
+                try {
+                    containerd.ctrOk(run(id, "-d", "--annotation", "io.containerd.runc.v2.group=" + group, "sleep",
+                            "1000"));
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            }));
+        }
+        try {
+            CompletableFuture.allOf(starts.toArray(CompletableFuture[]::new)).get(120, TimeUnit.SECONDS);
+            Path tasks = containerd.state().resolve("io.containerd.runtime.v2.task").resolve(containerd.namespace());
+            java.util.Set<String> addresses = new java.util.HashSet<>();
+            List<String> shimPids = new ArrayList<>(); // written by the start that started a daemon, as Go's does
+            for (String id : ids) {
+                addresses.add(Files.readString(tasks.resolve(id).resolve("address")));
+                Path pidFile = tasks.resolve(id).resolve("shim.pid");
+                if (Files.exists(pidFile)) {
+                    shimPids.add(Files.readString(pidFile).trim());
+                }
+            }
+            assertEquals(1, addresses.size(), "one group address: " + addresses);
+            assertEquals(1, shimPids.size(), "one daemon started: " + shimPids);
+            assertTrue(Files.exists(Path.of("/proc", shimPids.getFirst())), "the group's shim runs");
+            String address = addresses.iterator().next();
+            Path lock = Path.of("/run/jshim/groups",
+                    Path.of(address.substring("unix://".length())).getFileName() + ".lock");
+            assertFalse(Files.exists(lock), "start's lock file removed: " + lock);
+        } finally {
+            for (String id : ids) {
+                containerd.ctr("task", "kill", "-s", "KILL", id);
+                awaitStoppedAndDelete(id);
+                containerd.ctr("container", "rm", id);
+            }
+        }
+    }
+
     @Test
     void nothingIsLeftBehind() throws Exception {
         String id = newId("clean");
@@ -203,5 +253,8 @@ class ContainerdEndToEndTest {
             Thread.sleep(100);
         }
         assertFalse(Files.exists(Path.of(address.substring("unix://".length()))), "shim socket removed");
+        // nor the lock file of the group's cold start (scripts/launcher.sh)
+        Path lock = Path.of("/run/jshim/groups", Path.of(address.substring("unix://".length())).getFileName() + ".lock");
+        assertFalse(Files.exists(lock), "start's lock file removed: " + lock);
     }
 }
