@@ -15,7 +15,7 @@ import java.util.TreeMap;
  * dynamically linked program (~1 ms of CPU per runc call; a {@code ctr run} makes three); and posix_spawn's
  * attributes and file actions are a dozen FFM calls with their argument blocks built in native memory, which a shim
  * runs interpreted for its first hundred requests (the allocation and zeroing of those blocks was the largest
- * single item in a profile of {@code ctr task exec}). Here the child does the same work, in the same order
+ * single item in an interpreted profile of {@code ctr task exec}). Here the child does the same work, in the same order
  * (see NativeSpawn: signals to their defaults, setsid, chdir, fd mappings through scratch fds, /dev/null on absent
  * 0-2, every other fd closed) and arms PR_SET_PDEATHSIG itself, and Java passes one byte array.
  */
