@@ -131,8 +131,9 @@ class OomWatcherV1Test {
                     handle.sync(Duration.ofSeconds(20));
                     return ooms.get();
                 });
-                Thread.sleep(300);
-                org.junit.jupiter.api.Assertions.assertFalse(sync.isDone(), "sync returned while the counted kill was unreported");
+                // held by the watcher: sync cannot return before the release, however long one waits
+                assertThrows(java.util.concurrent.TimeoutException.class, () -> sync.get(300, TimeUnit.MILLISECONDS),
+                        "sync returned while the counted kill was unreported");
                 release.countDown();
                 assertEquals(1, sync.get(20, TimeUnit.SECONDS), "the kill reported by the time sync returned");
             } finally {
