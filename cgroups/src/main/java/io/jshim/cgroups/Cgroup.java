@@ -23,7 +23,7 @@ public sealed interface Cgroup permits CgroupV1, CgroupV2 {
      * @throws java.nio.file.NoSuchFileException when the process does not exist
      */
     static Cgroup forPid(int pid) throws IOException {
-        Mounts mounts = Mounts.read();
+        CgroupMounts mounts = CgroupMounts.read();
         ProcCgroup proc = ProcCgroup.read(pid);
         return mounts.unified() ? CgroupV2.locate(mounts, proc, pid) : CgroupV1.locate(mounts, proc, pid);
     }
@@ -62,6 +62,6 @@ public sealed interface Cgroup permits CgroupV1, CgroupV2 {
 
     /** As {@link #moveSelfTo}, for process {@code pid} (all its threads). */
     static void movePidTo(long pid, String cgroupPath) throws IOException {
-        CgroupPlacement.move(Mounts.read(), pid, cgroupPath);
+        CgroupPlacement.move(CgroupMounts.read(), pid, cgroupPath);
     }
 }

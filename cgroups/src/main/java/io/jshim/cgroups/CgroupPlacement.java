@@ -17,24 +17,24 @@ final class CgroupPlacement {
 
     private CgroupPlacement() {}
 
-    static void move(Mounts mounts, long pid, String cgroupPath) throws IOException {
+    static void move(CgroupMounts mounts, long pid, String cgroupPath) throws IOException {
         if (!cgroupPath.startsWith("/")) {
             cgroupPath = "/" + cgroupPath;
         }
         if (mounts.unified()) {
-            Mounts.Mount mount = mounts.unifiedMount().orElseThrow();
-            Path dir = mount.dirOf(cgroupPath).orElse(Mounts.join(mount.mountPoint(), cgroupPath));
+            CgroupMounts.Mount mount = mounts.unifiedMount().orElseThrow();
+            Path dir = mount.dirOf(cgroupPath).orElse(CgroupMounts.join(mount.mountPoint(), cgroupPath));
             Files.createDirectories(dir);
             writeProcs(dir, pid);
             return;
         }
         List<String> failures = new ArrayList<>();
-        List<Mounts.Mount> hierarchies = mounts.v1Hierarchies();
+        List<CgroupMounts.Mount> hierarchies = mounts.v1Hierarchies();
         if (hierarchies.isEmpty()) {
             throw new IOException("no cgroup v1 hierarchy is mounted");
         }
-        for (Mounts.Mount mount : hierarchies) {
-            Path dir = mount.dirOf(cgroupPath).orElse(Mounts.join(mount.mountPoint(), cgroupPath));
+        for (CgroupMounts.Mount mount : hierarchies) {
+            Path dir = mount.dirOf(cgroupPath).orElse(CgroupMounts.join(mount.mountPoint(), cgroupPath));
             try {
                 createDirectories(mount, dir);
                 writeProcs(dir, pid);
@@ -54,7 +54,7 @@ final class CgroupPlacement {
      * mkdir -p, except that a new cpuset cgroup starts with no CPUs and no memory nodes and takes
      * no process until given some: copy the parent's, as containerd and runc do.
      */
-    private static void createDirectories(Mounts.Mount mount, Path dir) throws IOException {
+    private static void createDirectories(CgroupMounts.Mount mount, Path dir) throws IOException {
         boolean cpuset = mount.superOptions().contains("cpuset");
         Path root = mount.mountPoint();
         Path current = root;

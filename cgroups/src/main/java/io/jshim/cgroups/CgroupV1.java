@@ -22,7 +22,7 @@ public record CgroupV1(Map<String, Path> controllers) implements Cgroup {
         controllers = Map.copyOf(controllers);
     }
 
-    static CgroupV1 locate(Mounts mounts, ProcCgroup proc, int pid) throws IOException {
+    static CgroupV1 locate(CgroupMounts mounts, ProcCgroup proc, int pid) throws IOException {
         Map<String, Path> dirs = new LinkedHashMap<>();
         for (ProcCgroup.Entry entry : proc.entries()) {
             for (String controller : entry.controllers()) {

@@ -11,10 +11,10 @@ import io.jshim.proto.cgroups.v2.Metrics;
 /** A cgroup on a unified (cgroup v2) host: one directory. */
 public record CgroupV2(Path dir) implements Cgroup {
 
-    static CgroupV2 locate(Mounts mounts, ProcCgroup proc, int pid) throws IOException {
+    static CgroupV2 locate(CgroupMounts mounts, ProcCgroup proc, int pid) throws IOException {
         String path = proc.unifiedPath()
                 .orElseThrow(() -> new IOException("pid " + pid + " has no cgroup2 (0::) entry"));
-        Mounts.Mount mount = mounts.unifiedMount()
+        CgroupMounts.Mount mount = mounts.unifiedMount()
                 .orElseThrow(() -> new IOException("no cgroup2 file system is mounted"));
         return new CgroupV2(mount.dirOf(path)
                 .orElseThrow(() -> new IOException("cgroup " + path + " of pid " + pid

@@ -30,9 +30,9 @@ class CgroupPlacementTest {
 
     /** Every v1 hierarchy's directory for {@code path}, deepest first (for removal). */
     private static List<Path> dirsOf(String path) throws Exception {
-        Mounts mounts = Mounts.read();
+        CgroupMounts mounts = CgroupMounts.read();
         return mounts.v1Hierarchies().stream()
-                .flatMap(m -> List.of(Mounts.join(m.mountPoint(), path), Mounts.join(m.mountPoint(), path).getParent()).stream())
+                .flatMap(m -> List.of(CgroupMounts.join(m.mountPoint(), path), CgroupMounts.join(m.mountPoint(), path).getParent()).stream())
                 .filter(d -> d.toString().contains("jshim-test-"))
                 .sorted((a, b) -> b.getNameCount() - a.getNameCount())
                 .toList();

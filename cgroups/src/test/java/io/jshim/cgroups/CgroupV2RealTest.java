@@ -32,7 +32,7 @@ class CgroupV2RealTest {
 
     @Test
     void cpuUsageAndDeletionOnARealCgroup2(@TempDir Path tmp) throws Exception {
-        Path mount = Mounts.read().unifiedMount().map(Mounts.Mount::mountPoint).orElse(null);
+        Path mount = CgroupMounts.read().unifiedMount().map(CgroupMounts.Mount::mountPoint).orElse(null);
         assumeTrue(mount != null, "no cgroup2 mount");
         Path dir = Files.createDirectory(mount.resolve("jshim-test-" + UUID.randomUUID().toString().substring(0, 8)));
         Path ready = tmp.resolve("ready");

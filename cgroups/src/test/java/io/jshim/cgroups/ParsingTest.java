@@ -27,12 +27,12 @@ class ParsingTest {
 
     @Test
     void hybridIsV1AndUnifiedIsV2() {
-        Mounts hybrid = Mounts.parse(HYBRID);
+        CgroupMounts hybrid = CgroupMounts.parse(HYBRID);
         assertFalse(hybrid.unified());
         assertEquals(Path.of("/sys/fs/cgroup/unified"), hybrid.unifiedMount().orElseThrow().mountPoint());
         assertEquals(3, hybrid.v1Hierarchies().size());
 
-        Mounts unified = Mounts.parse(List.of(
+        CgroupMounts unified = CgroupMounts.parse(List.of(
                 "22 1 254:0 / / rw,relatime - ext4 /dev/vda rw",
                 "30 22 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw,nsdelegate"));
         assertTrue(unified.unified());
@@ -42,7 +42,7 @@ class ParsingTest {
 
     @Test
     void v1ControllersResolveThroughTheirMounts() throws Exception {
-        Mounts mounts = Mounts.parse(HYBRID);
+        CgroupMounts mounts = CgroupMounts.parse(HYBRID);
         ProcCgroup proc = ProcCgroup.parse(List.of(
                 "4:memory:/default/ctr1",
                 "2:cpu,cpuacct:/default/ctr1",
@@ -60,9 +60,9 @@ class ParsingTest {
     @Test
     void aMountOfASubtreeStripsItsRoot() {
         // inside a container: the hierarchy's /kubepods/pod1 is mounted at /sys/fs/cgroup/memory
-        Mounts mounts = Mounts.parse(List.of(
+        CgroupMounts mounts = CgroupMounts.parse(List.of(
                 "35 31 0:32 /kubepods/pod1 /sys/fs/cgroup/memory ro - cgroup cgroup rw,memory"));
-        Mounts.Mount m = mounts.all().getFirst();
+        CgroupMounts.Mount m = mounts.all().getFirst();
         assertEquals(Optional.of(Path.of("/sys/fs/cgroup/memory/ctr")), m.dirOf("/kubepods/pod1/ctr"));
         assertEquals(Optional.of(Path.of("/sys/fs/cgroup/memory")), m.dirOf("/kubepods/pod1"));
         assertEquals(Optional.empty(), m.dirOf("/kubepods/pod10/ctr"));
@@ -70,7 +70,7 @@ class ParsingTest {
 
     @Test
     void mountinfoEscapesAreDecoded() {
-        Mounts mounts = Mounts.parse(List.of(
+        CgroupMounts mounts = CgroupMounts.parse(List.of(
                 "35 31 0:32 / /mnt/with\\040space rw - cgroup2 cgroup2 rw"));
         assertEquals(Path.of("/mnt/with space"), mounts.all().getFirst().mountPoint());
     }

@@ -13,8 +13,8 @@ final class Console implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
 
     Console(Fd master) throws ErrnoException {
-        Native.setCloseOnExec(master.get());
-        Native.setNonBlocking(master.get(), true);
+        StdioNative.setCloseOnExec(master.get());
+        StdioNative.setNonBlocking(master.get(), true);
         this.master = master;
     }
 
@@ -27,7 +27,7 @@ final class Console implements AutoCloseable {
         lock.lock();
         try {
             if (master.isOpen()) {
-                Native.setWinsize(master.get(), rows, cols);
+                StdioNative.setWinsize(master.get(), rows, cols);
             }
         } finally {
             lock.unlock();

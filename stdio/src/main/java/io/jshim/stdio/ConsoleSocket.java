@@ -109,12 +109,12 @@ final class ConsoleSocket implements AutoCloseable {
     private void received(int fd) {
         synchronized (lock) {
             if (closed || master.isDone()) {
-                Native.close(fd);
+                StdioNative.close(fd);
                 return;
             }
             try {
                 // Netty's recvFd may not set MSG_CMSG_CLOEXEC; a spawn elsewhere must not inherit the master.
-                Native.setCloseOnExec(fd);
+                StdioNative.setCloseOnExec(fd);
             } catch (ErrnoException e) {
                 LOG.warn("cannot set FD_CLOEXEC on the pty master: {}", e.getMessage());
             }
@@ -130,7 +130,7 @@ final class ConsoleSocket implements AutoCloseable {
             }
             closed = true;
             if (master.isDone() && !taken) {
-                Native.close(master.join());
+                StdioNative.close(master.join());
             }
         }
         master.completeExceptionally(new IOException("console socket closed"));

@@ -77,7 +77,7 @@ final class Copier implements Runnable {
     private void copy(MemorySegment buf, Poller poller) {
         boolean draining = false;
         while (!stop.isSignalled()) {
-            long n = Native.read(source.get(), buf, BUFFER_SIZE);
+            long n = StdioNative.read(source.get(), buf, BUFFER_SIZE);
             if (n > 0) {
                 copied += n;
                 Sink.Outcome outcome = sink.write(buf, n, poller);
@@ -91,14 +91,14 @@ final class Copier implements Runnable {
                 return; // EOF: every writer closed
             }
             int err = (int) -n;
-            if (err == Native.EINTR) {
+            if (err == StdioNative.EINTR) {
                 continue;
             }
-            if (err == Native.EAGAIN) {
+            if (err == StdioNative.EAGAIN) {
                 if (draining) {
                     return;
                 }
-                switch (poller.await(source.get(), Native.POLLIN, true, -1)) {
+                switch (poller.await(source.get(), StdioNative.POLLIN, true, -1)) {
                     case STOP -> {
                         return;
                     }
@@ -107,8 +107,8 @@ final class Copier implements Runnable {
                 }
                 continue;
             }
-            if (err != Native.EIO) { // EIO: a pty master whose slave side is closed, i.e. EOF
-                LOG.warn("{}: reading {} failed: {}", name, source.name(), Native.strerror(err));
+            if (err != StdioNative.EIO) { // EIO: a pty master whose slave side is closed, i.e. EOF
+                LOG.warn("{}: reading {} failed: {}", name, source.name(), StdioNative.strerror(err));
             }
             return;
         }

@@ -9,7 +9,7 @@ public final class ErrnoException extends IOException {
     private final int errno;
 
     public ErrnoException(String what, int errno) {
-        super(what + ": " + Native.strerror(errno) + " (errno " + errno + ")");
+        super(what + ": " + StdioNative.strerror(errno) + " (errno " + errno + ")");
         this.errno = errno;
     }
 

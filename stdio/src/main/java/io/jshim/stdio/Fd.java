@@ -33,7 +33,7 @@ final class Fd implements AutoCloseable {
 
     @Override
     public void close() {
-        Native.close(fd.getAndSet(-1));
+        StdioNative.close(fd.getAndSet(-1));
     }
 
     @Override

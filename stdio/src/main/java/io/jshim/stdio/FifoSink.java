@@ -37,9 +37,9 @@ final class FifoSink extends Sink {
     }
 
     static FifoSink open(String path, Duration grace, String description) throws ErrnoException {
-        Fd reader = new Fd(Native.open(path, Native.O_RDONLY | Native.O_NONBLOCK, 0), description + " (held reader)");
+        Fd reader = new Fd(StdioNative.open(path, StdioNative.O_RDONLY | StdioNative.O_NONBLOCK, 0), description + " (held reader)");
         try {
-            Fd writer = new Fd(Native.open(path, Native.O_WRONLY | Native.O_NONBLOCK, 0), description);
+            Fd writer = new Fd(StdioNative.open(path, StdioNative.O_WRONLY | StdioNative.O_NONBLOCK, 0), description);
             return new FifoSink(writer, reader, grace, description);
         } catch (ErrnoException e) {
             reader.close();
@@ -51,7 +51,7 @@ final class FifoSink extends Sink {
     Outcome write(MemorySegment buf, long len, Poller poller) {
         long off = 0;
         while (off < len) {
-            long n = Native.write(writer.get(), buf.asSlice(off), len - off);
+            long n = StdioNative.write(writer.get(), buf.asSlice(off), len - off);
             if (n >= 0) {
                 off += n;
                 if (heldReader == null) {
@@ -60,15 +60,15 @@ final class FifoSink extends Sink {
                 continue;
             }
             int err = (int) -n;
-            if (err == Native.EINTR) {
+            if (err == StdioNative.EINTR) {
                 continue;
             }
-            if (err == Native.EAGAIN) {
+            if (err == StdioNative.EAGAIN) {
                 if (heldReader == null) {
                     // A reader exists (else EPIPE) but is slow: back to a normal wait.
                     holdReader();
                 }
-                Poller.Ready r = poller.await(writer.get(), Native.POLLOUT, false, graceMillis);
+                Poller.Ready r = poller.await(writer.get(), StdioNative.POLLOUT, false, graceMillis);
                 if (r == Poller.Ready.STOP) {
                     return Outcome.STOPPED;
                 }
@@ -94,7 +94,7 @@ final class FifoSink extends Sink {
 
     private void holdReader() {
         try {
-            heldReader = new Fd(Native.open("/proc/self/fd/" + writer.get(), Native.O_RDONLY | Native.O_NONBLOCK, 0),
+            heldReader = new Fd(StdioNative.open("/proc/self/fd/" + writer.get(), StdioNative.O_RDONLY | StdioNative.O_NONBLOCK, 0),
                     description() + " (held reader)");
         } catch (ErrnoException e) {
             LOG.debug("cannot re-open a held reader for {}: {}", description(), e.getMessage());

@@ -16,8 +16,8 @@ final class FileSink extends Sink {
 
     /** @param create create the file (file:// URIs) instead of requiring it to exist */
     static FileSink open(String path, boolean create, String description) throws ErrnoException {
-        int flags = Native.O_WRONLY | Native.O_APPEND | (create ? Native.O_CREAT : 0);
-        return new FileSink(new Fd(Native.open(path, flags, 0644), description), description);
+        int flags = StdioNative.O_WRONLY | StdioNative.O_APPEND | (create ? StdioNative.O_CREAT : 0);
+        return new FileSink(new Fd(StdioNative.open(path, flags, 0644), description), description);
     }
 
     @Override
@@ -27,18 +27,18 @@ final class FileSink extends Sink {
             if (poller.stopRequested()) {
                 return Outcome.STOPPED;
             }
-            long n = Native.write(fd.get(), buf.asSlice(off), len - off);
+            long n = StdioNative.write(fd.get(), buf.asSlice(off), len - off);
             if (n > 0) {
                 off += n;
                 continue;
             }
-            int err = n == 0 ? Native.ENOSPC : (int) -n;
-            if (err == Native.EINTR) {
+            int err = n == 0 ? StdioNative.ENOSPC : (int) -n;
+            if (err == StdioNative.EINTR) {
                 continue;
             }
-            if (err == Native.EAGAIN) {
+            if (err == StdioNative.EAGAIN) {
                 // A character device opened non-blocking by someone else: wait for room.
-                if (poller.await(fd.get(), Native.POLLOUT, false, -1) == Poller.Ready.STOP) {
+                if (poller.await(fd.get(), StdioNative.POLLOUT, false, -1) == Poller.Ready.STOP) {
                     return Outcome.STOPPED;
                 }
                 continue;

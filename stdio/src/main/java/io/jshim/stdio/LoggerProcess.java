@@ -52,13 +52,13 @@ final class LoggerProcess {
         if (reaper == null) {
             throw new IOException("binary:// logging needs a reaper to spawn " + target.path());
         }
-        int[] ready = Native.pipe();
+        int[] ready = StdioNative.pipe();
         Fd readyRead = new Fd(ready[0], "logger ready pipe (read)");
         Fd readyWrite = new Fd(ready[1], "logger ready pipe (write)");
         Fd devNull = null;
         Child child = null;
         try {
-            devNull = new Fd(Native.open("/dev/null", Native.O_RDWR, 0), "/dev/null");
+            devNull = new Fd(StdioNative.open("/dev/null", StdioNative.O_RDWR, 0), "/dev/null");
             SpawnSpec spec = SpawnSpec.of(argv(target).toArray(String[]::new))
                     .withEnv(Map.of("CONTAINER_ID", id, "CONTAINER_NAMESPACE", namespace))
                     .withFd(0, devNull.get())
@@ -79,7 +79,7 @@ final class LoggerProcess {
             return new LoggerProcess(child, label);
         } catch (IOException | RuntimeException e) {
             if (child != null) {
-                killQuietly(child, Native.SIGKILL);
+                killQuietly(child, StdioNative.SIGKILL);
             }
             throw e;
         } finally {
@@ -96,7 +96,7 @@ final class LoggerProcess {
             throws IOException {
         long deadline = System.nanoTime() + timeout.toNanos();
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment pollfd = arena.allocate(Native.POLLFD_SIZE);
+            MemorySegment pollfd = arena.allocate(StdioNative.POLLFD_SIZE);
             MemorySegment one = arena.allocate(1);
             while (true) {
                 long leftMillis = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
@@ -104,13 +104,13 @@ final class LoggerProcess {
                     throw new IOException("logging binary " + target.path() + " (pid " + child.pid()
                             + ") did not signal ready within " + timeout);
                 }
-                Native.setPollFd(pollfd, 0, readyRead.get(), Native.POLLIN);
-                int n = Native.poll(pollfd, 1, (int) Math.min(Integer.MAX_VALUE, leftMillis));
+                StdioNative.setPollFd(pollfd, 0, readyRead.get(), StdioNative.POLLIN);
+                int n = StdioNative.poll(pollfd, 1, (int) Math.min(Integer.MAX_VALUE, leftMillis));
                 if (n <= 0) {
                     continue; // timeout re-checked above; EINTR retried
                 }
-                long r = Native.read(readyRead.get(), one, 1);
-                if (r == -Native.EINTR || r == -Native.EAGAIN) {
+                long r = StdioNative.read(readyRead.get(), one, 1);
+                if (r == -StdioNative.EINTR || r == -StdioNative.EAGAIN) {
                     continue;
                 }
                 if (r < 0) {
@@ -134,7 +134,7 @@ final class LoggerProcess {
         if (child.onExit().isDone()) {
             return;
         }
-        killQuietly(child, Native.SIGTERM);
+        killQuietly(child, StdioNative.SIGTERM);
         try {
             child.onExit().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             return;
@@ -145,7 +145,7 @@ final class LoggerProcess {
         } catch (ExecutionException e) {
             return;
         }
-        killQuietly(child, Native.SIGKILL);
+        killQuietly(child, StdioNative.SIGKILL);
         try {
             child.onExit().get(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {

@@ -14,7 +14,7 @@ final class PipeSink extends Sink {
     /** @param ownsFd whether the last release closes fd (false for the pty master, owned by Console) */
     PipeSink(Fd fd, boolean ownsFd, String description, boolean quiet) throws ErrnoException {
         super(description, quiet);
-        Native.setNonBlocking(fd.get(), true);
+        StdioNative.setNonBlocking(fd.get(), true);
         this.fd = fd;
         this.ownsFd = ownsFd;
     }
@@ -23,19 +23,19 @@ final class PipeSink extends Sink {
     Outcome write(MemorySegment buf, long len, Poller poller) {
         long off = 0;
         while (off < len) {
-            long n = Native.write(fd.get(), buf.asSlice(off), len - off);
+            long n = StdioNative.write(fd.get(), buf.asSlice(off), len - off);
             if (n >= 0) {
                 off += n;
                 continue;
             }
             int err = (int) -n;
-            if (err == Native.EINTR) {
+            if (err == StdioNative.EINTR) {
                 continue;
             }
-            if (err != Native.EAGAIN) {
+            if (err != StdioNative.EAGAIN) {
                 return failed(err);
             }
-            if (poller.await(fd.get(), Native.POLLOUT, false, -1) == Poller.Ready.STOP) {
+            if (poller.await(fd.get(), StdioNative.POLLOUT, false, -1) == Poller.Ready.STOP) {
                 return Outcome.STOPPED;
             }
         }

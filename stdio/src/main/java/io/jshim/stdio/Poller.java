@@ -11,7 +11,7 @@ final class Poller implements AutoCloseable {
     enum Ready { READY, STOP, DRAIN, TIMEOUT }
 
     private final Arena arena = Arena.ofConfined();
-    private final MemorySegment fds = arena.allocate(Native.POLLFD_SIZE * 3);
+    private final MemorySegment fds = arena.allocate(StdioNative.POLLFD_SIZE * 3);
     private final Wakeup stop;
     private final Wakeup drain;
 
@@ -43,14 +43,14 @@ final class Poller implements AutoCloseable {
         if (withDrain && drain.isSignalled()) {
             return Ready.DRAIN;
         }
-        Native.setPollFd(fds, 0, fd, events);
-        Native.setPollFd(fds, 1, stop.fd(), Native.POLLIN);
+        StdioNative.setPollFd(fds, 0, fd, events);
+        StdioNative.setPollFd(fds, 1, stop.fd(), StdioNative.POLLIN);
         int count = 2;
         if (withDrain) {
-            Native.setPollFd(fds, 2, drain.fd(), Native.POLLIN);
+            StdioNative.setPollFd(fds, 2, drain.fd(), StdioNative.POLLIN);
             count = 3;
         }
-        int n = Native.poll(fds, count, timeoutMillis);
+        int n = StdioNative.poll(fds, count, timeoutMillis);
         if (n == 0) {
             return Ready.TIMEOUT;
         }
@@ -58,10 +58,10 @@ final class Poller implements AutoCloseable {
             // EINTR: let the caller retry its operation, which re-enters the wait if needed.
             return Ready.READY;
         }
-        if (Native.revents(fds, 1) != 0 || stop.isSignalled()) {
+        if (StdioNative.revents(fds, 1) != 0 || stop.isSignalled()) {
             return Ready.STOP;
         }
-        if (withDrain && Native.revents(fds, 2) != 0) {
+        if (withDrain && StdioNative.revents(fds, 2) != 0) {
             return Ready.DRAIN;
         }
         // POLLIN/POLLOUT, and also POLLHUP/POLLERR/POLLNVAL: the next read or write reports them.

@@ -209,22 +209,22 @@ public final class ProcessIO implements AutoCloseable {
 
     private void createPipes(boolean stdin, boolean stdout, boolean stderr) throws IOException {
         if (stdin) {
-            int[] p = Native.pipe();
+            int[] p = StdioNative.pipe();
             stdinPipeRead = new Fd(p[0], "stdin pipe (child end)");
             stdinPipeWrite = new Fd(p[1], "stdin pipe");
-            Native.fchown(p[0], ctx.ioUid(), ctx.ioGid());
+            StdioNative.fchown(p[0], ctx.ioUid(), ctx.ioGid());
         }
         if (stdout) {
-            int[] p = Native.pipe();
+            int[] p = StdioNative.pipe();
             stdoutPipeRead = new Fd(p[0], "stdout pipe");
             stdoutPipeWrite = new Fd(p[1], "stdout pipe (child end)");
-            Native.fchown(p[1], ctx.ioUid(), ctx.ioGid());
+            StdioNative.fchown(p[1], ctx.ioUid(), ctx.ioGid());
         }
         if (stderr) {
-            int[] p = Native.pipe();
+            int[] p = StdioNative.pipe();
             stderrPipeRead = new Fd(p[0], "stderr pipe");
             stderrPipeWrite = new Fd(p[1], "stderr pipe (child end)");
-            Native.fchown(p[1], ctx.ioUid(), ctx.ioGid());
+            StdioNative.fchown(p[1], ctx.ioUid(), ctx.ioGid());
         }
     }
 
@@ -246,7 +246,7 @@ public final class ProcessIO implements AutoCloseable {
         stdinIsFifo = isFifo(spec.stdin());
         try {
             // O_NONBLOCK: never waits for the client's writer; the copier polls.
-            stdinFifo = new Fd(Native.open(spec.stdin(), Native.O_RDONLY | Native.O_NONBLOCK, 0),
+            stdinFifo = new Fd(StdioNative.open(spec.stdin(), StdioNative.O_RDONLY | StdioNative.O_NONBLOCK, 0),
                     "stdin " + spec.stdin());
         } catch (ErrnoException e) {
             throw new ErrnoException("opening stdin " + spec.stdin(), e.errno());
@@ -275,7 +275,7 @@ public final class ProcessIO implements AutoCloseable {
 
     private int devNull() throws ErrnoException {
         if (devNull == null) {
-            devNull = new Fd(Native.open("/dev/null", Native.O_RDWR, 0), "/dev/null");
+            devNull = new Fd(StdioNative.open("/dev/null", StdioNative.O_RDWR, 0), "/dev/null");
         }
         return devNull.get();
     }
@@ -332,8 +332,8 @@ public final class ProcessIO implements AutoCloseable {
                 if (stdinFifo != null && stdinIsFifo && !stdinClosed) {
                     // Through /proc/self/fd: the same fifo even if its path was replaced. Cannot
                     // block or fail with ENXIO: we hold a read end.
-                    stdinHold = new Fd(Native.open("/proc/self/fd/" + stdinFifo.get(),
-                            Native.O_WRONLY | Native.O_NONBLOCK, 0), "stdin fifo (held writer)");
+                    stdinHold = new Fd(StdioNative.open("/proc/self/fd/" + stdinFifo.get(),
+                            StdioNative.O_WRONLY | StdioNative.O_NONBLOCK, 0), "stdin fifo (held writer)");
                 }
                 if (console != null) {
                     startConsoleCopiers();
@@ -343,7 +343,7 @@ public final class ProcessIO implements AutoCloseable {
                 state = State.STARTED;
             }
         } finally {
-            Native.close(masterFd);
+            StdioNative.close(masterFd);
             if (socket != null) {
                 socket.close();
             }
@@ -355,13 +355,13 @@ public final class ProcessIO implements AutoCloseable {
         boolean copyErr = stderrPipeRead != null && stderrSink != null;
         outputsRunning.set((copyOut ? 1 : 0) + (copyErr ? 1 : 0));
         if (copyOut) {
-            Native.setNonBlocking(stdoutPipeRead.get(), true);
+            StdioNative.setNonBlocking(stdoutPipeRead.get(), true);
             spawn("stdout", stdoutPipeRead, true, stdoutSink, null, false, this::outputDone);
             stdoutPipeRead = null;
             stdoutSink = null;
         }
         if (copyErr) {
-            Native.setNonBlocking(stderrPipeRead.get(), true);
+            StdioNative.setNonBlocking(stderrPipeRead.get(), true);
             spawn("stderr", stderrPipeRead, true, stderrSink, null, false, this::outputDone);
             stderrPipeRead = null;
             stderrSink = null;

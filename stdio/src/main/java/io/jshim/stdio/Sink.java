@@ -57,10 +57,10 @@ abstract sealed class Sink permits FifoSink, FileSink, PipeSink, Sink.Discard {
         if (failing.compareAndSet(false, true)) {
             if (quiet) {
                 LOG.debug("writing to {} failed: {}; dropping further output until it recovers",
-                        description, Native.strerror(errno));
+                        description, StdioNative.strerror(errno));
             } else {
                 LOG.warn("writing to {} failed: {} (errno {}); discarding output until it recovers, the process keeps running",
-                        description, Native.strerror(errno), errno);
+                        description, StdioNative.strerror(errno), errno);
             }
         }
         return Outcome.FAILED;

@@ -20,7 +20,7 @@ final class Wakeup implements AutoCloseable {
     }
 
     static Wakeup create(String name) throws ErrnoException {
-        return new Wakeup(new Fd(Native.eventfd(), name));
+        return new Wakeup(new Fd(StdioNative.eventfd(), name));
     }
 
     int fd() {
@@ -41,7 +41,7 @@ final class Wakeup implements AutoCloseable {
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment one = arena.allocate(JAVA_LONG);
                 one.set(JAVA_LONG, 0, 1L);
-                Native.write(f, one, 8);
+                StdioNative.write(f, one, 8);
             }
         }
     }

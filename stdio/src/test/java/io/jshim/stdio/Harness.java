@@ -34,7 +34,7 @@ final class Harness {
 
     static String fifo(Path dir, String name) throws IOException {
         Path p = dir.resolve(name);
-        Native.mkfifo(p.toString(), 0600);
+        StdioNative.mkfifo(p.toString(), 0600);
         return p.toString();
     }
 
@@ -125,7 +125,7 @@ final class Harness {
         private volatile long resumeAtNanos;
 
         FifoReader(String path) throws IOException {
-            fd = new Fd(Native.open(path, Native.O_RDONLY | Native.O_NONBLOCK, 0), "test reader " + path);
+            fd = new Fd(StdioNative.open(path, StdioNative.O_RDONLY | StdioNative.O_NONBLOCK, 0), "test reader " + path);
             stop = Wakeup.create("test reader stop");
             thread = Thread.ofPlatform().name("test-reader").daemon(true).start(this::run);
         }
@@ -147,7 +147,7 @@ final class Harness {
                         pauseUntilBytes = Long.MAX_VALUE;
                         Thread.sleep(Duration.ofNanos(resumeAtNanos));
                     }
-                    long n = Native.read(fd.get(), buf, buf.byteSize());
+                    long n = StdioNative.read(fd.get(), buf, buf.byteSize());
                     if (n > 0) {
                         MemorySegment.copy(buf, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, chunk, 0, (int) n);
                         synchronized (data) {
@@ -164,8 +164,8 @@ final class Harness {
                         Thread.sleep(10);
                         continue;
                     }
-                    if (n == -Native.EAGAIN || n == -Native.EINTR) {
-                        if (poller.await(fd.get(), Native.POLLIN, false, -1) == Poller.Ready.STOP) {
+                    if (n == -StdioNative.EAGAIN || n == -StdioNative.EINTR) {
+                        if (poller.await(fd.get(), StdioNative.POLLIN, false, -1) == Poller.Ready.STOP) {
                             return;
                         }
                         continue;
@@ -222,7 +222,7 @@ final class Harness {
 
     /** A client's writer on the stdin fifo (blocking; opened after prepare, when the shim holds the read end). */
     static Fd openStdinWriter(String path) throws IOException {
-        return new Fd(Native.open(path, Native.O_WRONLY, 0), "test stdin writer");
+        return new Fd(StdioNative.open(path, StdioNative.O_WRONLY, 0), "test stdin writer");
     }
 
     /**
@@ -233,7 +233,7 @@ final class Harness {
         java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
         Thread.ofPlatform().daemon(true).name("test-writer").start(() -> {
             try {
-                Native.writeFully(fd.get(), data);
+                StdioNative.writeFully(fd.get(), data);
                 done.complete(null);
             } catch (Throwable t) {
                 done.completeExceptionally(t);

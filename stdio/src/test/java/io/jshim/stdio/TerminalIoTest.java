@@ -44,17 +44,17 @@ class TerminalIoTest {
 
     /** A pty pair as runc makes it: {master, slave}. */
     static int[] openPty() throws IOException {
-        int master = Native.open("/dev/ptmx", Native.O_RDWR | Native.O_NOCTTY, 0);
+        int master = StdioNative.open("/dev/ptmx", StdioNative.O_RDWR | StdioNative.O_NOCTTY, 0);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment arg = arena.allocate(ValueLayout.JAVA_INT);
             arg.set(ValueLayout.JAVA_INT, 0, 0);
-            Native.ioctl(master, Native.TIOCSPTLCK, arg, "unlockpt");
-            Native.ioctl(master, Native.TIOCGPTN, arg, "ptsname");
+            StdioNative.ioctl(master, StdioNative.TIOCSPTLCK, arg, "unlockpt");
+            StdioNative.ioctl(master, StdioNative.TIOCGPTN, arg, "ptsname");
             int n = arg.get(ValueLayout.JAVA_INT, 0);
-            int slave = Native.open("/dev/pts/" + n, Native.O_RDWR | Native.O_NOCTTY, 0);
+            int slave = StdioNative.open("/dev/pts/" + n, StdioNative.O_RDWR | StdioNative.O_NOCTTY, 0);
             return new int[] {master, slave};
         } catch (IOException | RuntimeException e) {
-            Native.close(master);
+            StdioNative.close(master);
             throw e;
         }
     }
@@ -70,7 +70,7 @@ class TerminalIoTest {
             ch.writeAndFlush(new FileDescriptor(master)).sync();
         } finally {
             ch.close().sync();
-            Native.close(master);
+            StdioNative.close(master);
         }
     }
 
@@ -99,7 +99,7 @@ class TerminalIoTest {
                 assertFalse(Files.exists(socket), "the console socket is removed once the master arrived");
 
                 // The slave side (the container's terminal) reaches the stdout fifo.
-                Native.writeFully(slave, "from-slave\n".getBytes(StandardCharsets.UTF_8));
+                StdioNative.writeFully(slave, "from-slave\n".getBytes(StandardCharsets.UTF_8));
                 assertTrue(reader.awaitText("from-slave\r\n", T).contains("from-slave\r\n"), reader.text());
 
                 // stdin fifo -> master -> cat on the slave -> master -> stdout fifo (plus the tty echo).
@@ -109,8 +109,8 @@ class TerminalIoTest {
                     assertTrue(text.contains("hello\r\nhello\r\n"), text);
 
                     io.resize(100, 40);
-                    assertArrayEquals(new int[] {40, 100}, Native.getWinsize(slave));
-                    Native.close(slave);
+                    assertArrayEquals(new int[] {40, 100}, StdioNative.getWinsize(slave));
+                    StdioNative.close(slave);
 
                     // CloseIO + the client closing: stdin EOF releases the console, cat sees the hangup.
                     io.closeStdin();
@@ -134,7 +134,7 @@ class TerminalIoTest {
             int[] pty = openPty();
             sendMaster(io.consoleSocket().orElseThrow(), pty[0]);
             Child child = runOnSlave(pty[1], "sh", "-c", "head -c 200000 /dev/zero | tr '\\0' a; printf the-end");
-            Native.close(pty[1]);
+            StdioNative.close(pty[1]);
             io.start(Duration.ofSeconds(5));
             await(child, T);
             awaitDrained(io, T); // master read gives EIO once the slave is closed by everyone
@@ -162,7 +162,7 @@ class TerminalIoTest {
         ProcessIO io = ProcessIO.prepare(new StdioSpec("", "", "", true), context(dir));
         int[] pty = openPty();
         sendMaster(io.consoleSocket().orElseThrow(), pty[0]);
-        Native.close(pty[1]);
+        StdioNative.close(pty[1]);
         Thread.sleep(100);
         io.close(); // e.g. runc create failed after sending the console
         long deadline = System.nanoTime() + 5_000_000_000L;
@@ -190,7 +190,7 @@ class TerminalIoTest {
             int[] pty = openPty();
             sendMaster(io.consoleSocket().orElseThrow(), pty[0]);
             Child child = runOnSlave(pty[1], "sh", "-c", "echo on-the-console");
-            Native.close(pty[1]);
+            StdioNative.close(pty[1]);
             io.start(Duration.ofSeconds(5));
             await(child, T);
             awaitDrained(io, T);

@@ -10,7 +10,7 @@ import java.util.Optional;
 import java.util.Set;
 
 /** The cgroup file systems this process sees, read from /proc/self/mountinfo. */
-record Mounts(List<Mount> all) {
+record CgroupMounts(List<Mount> all) {
 
     /** One mountinfo line reduced to what locating a cgroup needs. */
     record Mount(Path mountPoint, String root, String fsType, Set<String> superOptions) {
@@ -46,11 +46,11 @@ record Mounts(List<Mount> all) {
     static final Path SELF_MOUNTINFO = Path.of("/proc/self/mountinfo");
     static final Path DEFAULT_ROOT = Path.of("/sys/fs/cgroup");
 
-    static Mounts read() throws IOException {
+    static CgroupMounts read() throws IOException {
         return parse(Files.readAllLines(SELF_MOUNTINFO));
     }
 
-    static Mounts parse(List<String> lines) {
+    static CgroupMounts parse(List<String> lines) {
         List<Mount> mounts = new ArrayList<>();
         for (String line : lines) {
             // id parent major:minor root mount-point options [optional...] - fstype source super-options
@@ -70,7 +70,7 @@ record Mounts(List<Mount> all) {
             mounts.add(new Mount(Path.of(unescape(head[4])), unescape(head[3]), fsType,
                     Set.copyOf(Arrays.asList(tail[2].split(",")))));
         }
-        return new Mounts(List.copyOf(mounts));
+        return new CgroupMounts(List.copyOf(mounts));
     }
 
     /**

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** No fd, pty or thread survives close(), whatever state the IO was in. */
-class LeakTest {
+class StdioLeakTest {
     private static final Duration T = Duration.ofSeconds(30);
 
     @TempDir
@@ -59,7 +59,7 @@ class LeakTest {
             int[] pty = TerminalIoTest.openPty();
             TerminalIoTest.sendMaster(io.consoleSocket().orElseThrow(), pty[0]);
             Child child = TerminalIoTest.runOnSlave(pty[1], "sh", "-c", "echo hi; sleep 60");
-            Native.close(pty[1]);
+            StdioNative.close(pty[1]);
             io.start(Duration.ofSeconds(5));
             r.awaitText("hi", T);
             io.close();

@@ -19,7 +19,7 @@ import java.nio.charset.StandardCharsets;
  * All fds this module opens carry O_CLOEXEC: a pipe end leaked into another child (runc, a
  * logger) would hold a stream open and delay its EOF until that child exits.
  */
-final class Native {
+final class StdioNative {
     static final int O_RDONLY = 0;
     static final int O_WRONLY = 1;
     static final int O_RDWR = 2;
@@ -82,7 +82,7 @@ final class Native {
     private static final ThreadLocal<MemorySegment> CAPTURE =
             ThreadLocal.withInitial(() -> LibcCall.errnoState(Arena.ofAuto()));
 
-    private Native() {}
+    private StdioNative() {}
 
     /** The address of a native segment; a heap segment has none a call could use. */
     private static long address(MemorySegment buf) {
