@@ -5,16 +5,11 @@ import static io.jshim.cgroups.LinuxNative.EINTR;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -22,7 +17,6 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.slf4j.Logger;
@@ -70,25 +64,22 @@ public final class OomWatcher implements AutoCloseable {
         void close();
     }
 
-    private static final Logger LOG = LoggerFactory.getLogger(OomWatcher.class);
+    static final Logger LOG = LoggerFactory.getLogger(OomWatcher.class);
     private static final long CONTROL_ID = 0;
     private static final int MAX_EVENTS = 64;
-    /** First delay before re-reading oom_kill after a v1 notification; doubles each time. */
-    private static final long FIRST_RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
-    private static final int RECHECKS = 8;
 
-    private final LinuxNative.LibC libc = LinuxNative.libc();
+    final LinuxNative.LibC libc = LinuxNative.libc();
     private final int epollFd;
     /** eventfd that wakes the watcher thread for queued work; written only under {@link #lifecycle}. */
     private final int controlFd;
     private final Thread thread;
-    private final AtomicLong nextId = new AtomicLong(CONTROL_ID + 1);
+    final AtomicLong nextId = new AtomicLong(CONTROL_ID + 1);
     /** Live watches by epoll data id: put by watch() under {@link #lifecycle}, removed by release(). */
-    private final Map<Long, Watch> watches = new ConcurrentHashMap<>();
+    private final Map<Long, OomWatch> watches = new ConcurrentHashMap<>();
     /** Work other threads hand to the watcher thread (releasing fds, first reads). */
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     /** v1 watches whose oom_kill counter is to be re-read soon; watcher thread only. */
-    private final Set<V1Watch> rechecking = new HashSet<>();
+    final Set<V1OomWatch> rechecking = new HashSet<>();
     /** Buffers for reads on the watcher thread; watcher thread only. */
     private final MemorySegment events;
     private final MemorySegment readBuffer;
@@ -131,9 +122,9 @@ public final class OomWatcher implements AutoCloseable {
      *                     refuses the registration
      */
     public Handle watch(Cgroup cgroup, Runnable onOom) throws IOException {
-        Watch w = switch (cgroup) {
-            case CgroupV1 v1 -> V1Watch.open(this, v1, onOom);
-            case CgroupV2 v2 -> V2Watch.open(this, v2, onOom);
+        OomWatch w = switch (cgroup) {
+            case CgroupV1 v1 -> V1OomWatch.open(this, v1, onOom);
+            case CgroupV2 v2 -> V2OomWatch.open(this, v2, onOom);
         };
         synchronized (lifecycle) {
             if (terminated || closing) {
@@ -201,7 +192,7 @@ public final class OomWatcher implements AutoCloseable {
                         drain(controlFd);
                         continue;
                     }
-                    Watch w = watches.get(id);
+                    OomWatch w = watches.get(id);
                     if (w != null && !w.released.get()) {
                         w.onReadable();
                     }
@@ -216,7 +207,7 @@ public final class OomWatcher implements AutoCloseable {
                 terminated = true;
             }
             runTasks();
-            for (Watch w : List.copyOf(watches.values())) {
+            for (OomWatch w : List.copyOf(watches.values())) {
                 release(w);
             }
             rechecking.clear();
@@ -241,7 +232,7 @@ public final class OomWatcher implements AutoCloseable {
             return -1;
         }
         long soonest = Long.MAX_VALUE;
-        for (V1Watch w : rechecking) {
+        for (V1OomWatch w : rechecking) {
             soonest = Math.min(soonest, w.recheckAt);
         }
         long waitNanos = soonest - System.nanoTime();
@@ -253,7 +244,7 @@ public final class OomWatcher implements AutoCloseable {
             return;
         }
         long now = System.nanoTime();
-        for (V1Watch w : new ArrayList<>(rechecking)) {
+        for (V1OomWatch w : new ArrayList<>(rechecking)) {
             if (w.recheckAt - now <= 0) {
                 w.recheck();
             }
@@ -261,10 +252,10 @@ public final class OomWatcher implements AutoCloseable {
     }
 
     /** Closes the watch's fd (which also drops it from the epoll set); idempotent. */
-    private void release(Watch w) {
+    void release(OomWatch w) {
         if (w.released.compareAndSet(false, true)) {
             watches.remove(w.id);
-            if (w instanceof V1Watch v1) {
+            if (w instanceof V1OomWatch v1) {
                 rechecking.remove(v1);
             }
             libc.close(w.fd);
@@ -272,7 +263,7 @@ public final class OomWatcher implements AutoCloseable {
     }
 
     /** Releases a watch from any thread; returns once its fd is closed. */
-    private void unwatch(Watch w) {
+    void unwatch(OomWatch w) {
         if (w.released.get()) {
             return;
         }
@@ -318,7 +309,7 @@ public final class OomWatcher implements AutoCloseable {
     }
 
     /** Runs {@code work} for a live watch on the watcher thread (which owns its state) and waits for it. */
-    private void onWatcherThread(Watch w, Runnable work, Duration limit) {
+    void onWatcherThread(OomWatch w, Runnable work, Duration limit) {
         if (w.released.get()) {
             return;
         }
@@ -372,13 +363,13 @@ public final class OomWatcher implements AutoCloseable {
     }
 
     /** Reads an eventfd's counter (0 if nothing was pending); watcher thread only. */
-    private long readCounter(int fd) {
+    long readCounter(int fd) {
         long n = libc.read(fd, readBuffer, 8);
         return n == 8 ? readBuffer.get(JAVA_LONG, 0) : 0;
     }
 
     /** Reads until EAGAIN, discarding; watcher thread only. */
-    private void drain(int fd) {
+    void drain(int fd) {
         while (true) {
             long n = libc.read(fd, readBuffer, 4096);
             if (n > 0) {
@@ -394,7 +385,7 @@ public final class OomWatcher implements AutoCloseable {
         }
     }
 
-    private void report(Watch w, long times) {
+    void report(OomWatch w, long times) {
         LOG.debug("OOM kill in {} (+{})", w.describe(), times);
         for (long i = 0; i < times && !w.released.get(); i++) {
             try {
@@ -405,306 +396,4 @@ public final class OomWatcher implements AutoCloseable {
         }
     }
 
-    // ---- watches ----
-
-    private abstract static sealed class Watch implements Handle permits V1Watch, V2Watch {
-        final OomWatcher owner;
-        final long id;
-        final int fd;
-        final Runnable onOom;
-        /** Set once by release(); a released watch reports nothing more. */
-        final AtomicBoolean released = new AtomicBoolean();
-        /** Last oom_kill value seen: set before registration, then watcher thread only. */
-        long lastKills;
-        /**
-         * {@link #lastKills} as of the last report that has returned (its onOom callbacks have run): written by the
-         * watcher thread, read by {@link #sync} on callers' threads.
-         */
-        volatile long reportedKills;
-
-        Watch(OomWatcher owner, int fd, long baseline, Runnable onOom) {
-            this.owner = owner;
-            this.id = owner.nextId.getAndIncrement();
-            this.fd = fd;
-            this.lastKills = baseline;
-            this.reportedKills = baseline;
-            this.onOom = onOom;
-        }
-
-        abstract void onReadable();
-
-        /** Re-reads the counters and reports what is new; {@code notified}: the kernel said OOM. */
-        abstract void evaluate(boolean notified);
-
-        abstract String describe();
-
-        /**
-         * The kernel's oom_kill counter, read on the caller's thread; empty when it does not settle the question
-         * (the file is gone, or there is no counter to trust), and {@link #sync} then asks the watcher thread.
-         */
-        abstract Optional<Long> killsNow() throws IOException;
-
-        /**
-         * Reports kills above the highest value seen; true if there were any. The kernel's counter
-         * never decreases, so a lower value is a torn read and changes nothing.
-         */
-        boolean reportKills(long kills) {
-            if (Long.compareUnsigned(kills, lastKills) > 0) {
-                long delta = kills - lastKills;
-                lastKills = kills;
-                owner.report(this, delta);
-                reportedKills = kills;
-                return true;
-            }
-            return false;
-        }
-
-        @Override
-        public void sync(Duration limit) {
-            if (released.get()) {
-                return;
-            }
-            // Every exit asks, and almost always the kernel has counted no kill that is not reported: answer that
-            // here from the counter. The trip to the watcher thread and back costs ~1 ms on busy cores, on the path
-            // of every TaskExit. A kill counted and not yet reported (or being reported) makes the values differ,
-            // and then the watcher thread, which reports in order, answers once it has.
-            try {
-                Optional<Long> now = killsNow();
-                if (now.isPresent() && now.get() == reportedKills) {
-                    return;
-                }
-            } catch (IOException e) {
-                // the watcher thread will find out what is wrong with the file
-            }
-            owner.onWatcherThread(this, () -> evaluate(false), limit);
-        }
-
-        @Override
-        public void close() {
-            owner.unwatch(this);
-        }
-    }
-
-    /** cgroup v1: eventfd on memory.oom_control. */
-    private static final class V1Watch extends Watch {
-        final Path memoryDir;
-        /** Re-read schedule after a notification; watcher thread only. */
-        long recheckAt;
-        long recheckDelay;
-        int rechecksLeft;
-        /** A notification not yet matched by a kill; watcher thread only. */
-        boolean unresolved;
-
-        private V1Watch(OomWatcher owner, int fd, long baseline, Runnable onOom, Path memoryDir) {
-            super(owner, fd, baseline, onOom);
-            this.memoryDir = memoryDir;
-        }
-
-        static V1Watch open(OomWatcher owner, CgroupV1 cgroup, Runnable onOom) throws IOException {
-            Path dir = cgroup.dir("memory")
-                    .orElseThrow(() -> new IOException("cgroup has no memory controller: " + cgroup));
-            Path oomControl = dir.resolve("memory.oom_control");
-            long baseline = readOomControl(oomControl)
-                    .orElseThrow(() -> new CgroupGoneException(dir.toString()))
-                    .getOrDefault("oom_kill", 0L);
-            LinuxNative.LibC libc = owner.libc;
-            int efd = libc.eventfd(0, LinuxNative.EFD_CLOEXEC | LinuxNative.EFD_NONBLOCK);
-            if (efd < 0) {
-                throw LinuxNative.failure("eventfd");
-            }
-            int controlFd = libc.open(oomControl.toString(), LinuxNative.O_RDONLY | LinuxNative.O_CLOEXEC);
-            if (controlFd < 0) {
-                IOException e = LinuxNative.failure("open " + oomControl);
-                libc.close(efd);
-                throw e;
-            }
-            try {
-                // the kernel keeps its own reference to memory.oom_control; ours can go at once
-                Files.writeString(dir.resolve("cgroup.event_control"), efd + " " + controlFd,
-                        StandardCharsets.US_ASCII);
-            } catch (IOException e) {
-                libc.close(efd);
-                throw e;
-            } finally {
-                libc.close(controlFd);
-            }
-            return new V1Watch(owner, efd, baseline, onOom, dir);
-        }
-
-        @Override
-        void onReadable() {
-            long signals = owner.readCounter(fd);
-            if (signals > 0) {
-                evaluate(true);
-            }
-        }
-
-        @Override
-        void evaluate(boolean notified) {
-            Optional<Map<String, Long>> oom = read();
-            if (oom.isEmpty()) {
-                // the cgroup was removed (which also signals the eventfd)
-                if (unresolved) {
-                    owner.report(this, 1); // it went OOM and vanished before the kill was counted
-                }
-                LOG.debug("cgroup {} is gone; no longer watching it for OOM", memoryDir);
-                owner.release(this);
-                return;
-            }
-            Long kills = oom.get().get("oom_kill");
-            if (kills == null || oom.get().getOrDefault("oom_kill_disable", 0L) == 1) {
-                // Nothing to count: before 4.13 there is no oom_kill line; with the OOM killer
-                // disabled no kill follows and the tasks wait under OOM. Report each wakeup once,
-                // as containerd does.
-                if (notified) {
-                    owner.report(this, 1);
-                }
-                return;
-            }
-            boolean killed = reportKills(kills);
-            if (killed) {
-                unresolved = false;
-            } else if (notified) {
-                LOG.debug("OOM notification for {}: no kill counted yet", memoryDir);
-                unresolved = true;
-            }
-            if (notified) {
-                rechecksLeft = RECHECKS;
-                recheckDelay = FIRST_RECHECK_NANOS;
-                recheckAt = System.nanoTime() + recheckDelay;
-                owner.rechecking.add(this);
-            }
-        }
-
-        void recheck() {
-            evaluate(false);
-            if (released.get()) {
-                return;
-            }
-            if (--rechecksLeft <= 0) {
-                owner.rechecking.remove(this);
-                unresolved = false; // a notification with no kill: the victim was already exiting
-                return;
-            }
-            recheckDelay *= 2;
-            recheckAt = System.nanoTime() + recheckDelay;
-        }
-
-        private Optional<Map<String, Long>> read() {
-            try {
-                return readOomControl(memoryDir.resolve("memory.oom_control"));
-            } catch (IOException e) {
-                return Optional.empty(); // ENODEV while the cgroup is being removed
-            }
-        }
-
-        static Optional<Map<String, Long>> readOomControl(Path file) throws IOException {
-            return CgroupFiles.readKeyValues(file, CgroupFiles.Max.ZERO);
-        }
-
-        @Override
-        Optional<Long> killsNow() throws IOException {
-            // with the OOM killer disabled each wakeup is a report of its own: only the watcher can say
-            return readOomControl(memoryDir.resolve("memory.oom_control"))
-                    .filter(oom -> oom.getOrDefault("oom_kill_disable", 0L) != 1)
-                    .map(oom -> oom.get("oom_kill"));
-        }
-
-        @Override
-        String describe() {
-            return memoryDir.toString();
-        }
-    }
-
-    /** cgroup v2: inotify on memory.events and cgroup.events. */
-    private static final class V2Watch extends Watch {
-        final Path dir;
-
-        private V2Watch(OomWatcher owner, int fd, long baseline, Runnable onOom, Path dir) {
-            super(owner, fd, baseline, onOom);
-            this.dir = dir;
-        }
-
-        static V2Watch open(OomWatcher owner, CgroupV2 cgroup, Runnable onOom) throws IOException {
-            Path dir = cgroup.dir();
-            Path memoryEvents = dir.resolve("memory.events");
-            long baseline = V2Metrics.oomKills(dir)
-                    .orElseThrow(() -> Files.isDirectory(dir)
-                            ? new NoSuchFileException(memoryEvents.toString(), null, "no memory controller")
-                            : new CgroupGoneException(dir.toString()));
-            LinuxNative.LibC libc = owner.libc;
-            int ifd = libc.inotify_init1(LinuxNative.IN_CLOEXEC | LinuxNative.IN_NONBLOCK);
-            if (ifd < 0) {
-                throw LinuxNative.failure("inotify_init1");
-            }
-            try {
-                addWatch(libc, ifd, memoryEvents);
-                Path cgroupEvents = dir.resolve("cgroup.events");
-                if (Files.exists(cgroupEvents)) {
-                    addWatch(libc, ifd, cgroupEvents);
-                }
-            } catch (IOException e) {
-                libc.close(ifd);
-                throw e;
-            }
-            return new V2Watch(owner, ifd, baseline, onOom, dir);
-        }
-
-        private static void addWatch(LinuxNative.LibC libc, int ifd, Path file) throws IOException {
-            if (libc.inotify_add_watch(ifd, file.toString(), LinuxNative.IN_MODIFY) < 0) {
-                throw LinuxNative.failure("inotify_add_watch " + file);
-            }
-        }
-
-        @Override
-        void onReadable() {
-            owner.drain(fd);
-            evaluate(true);
-        }
-
-        @Override
-        void evaluate(boolean notified) {
-            Optional<Map<String, Long>> events;
-            try {
-                events = CgroupFiles.readKeyValues(dir.resolve("memory.events"), CgroupFiles.Max.ALL_ONES);
-            } catch (IOException e) {
-                events = Optional.empty(); // ENODEV while the cgroup is being removed
-            }
-            if (events.isEmpty()) {
-                LOG.debug("cgroup {} is gone; no longer watching it for OOM", dir);
-                owner.release(this);
-                return;
-            }
-            Long kills = events.get().get("oom_kill");
-            if (kills != null) {
-                reportKills(kills);
-            }
-            if (notified && !populated()) {
-                LOG.debug("cgroup {} is empty; no longer watching it for OOM", dir);
-                owner.release(this);
-            }
-        }
-
-        /** cgroup.events "populated"; true when the file is absent or unreadable (keep watching). */
-        private boolean populated() {
-            try {
-                return CgroupFiles.readKeyValues(dir.resolve("cgroup.events"), CgroupFiles.Max.ZERO)
-                        .map(e -> e.getOrDefault("populated", 1L) != 0)
-                        .orElseGet(() -> Files.isDirectory(dir));
-            } catch (IOException e) {
-                return Files.isDirectory(dir);
-            }
-        }
-
-        @Override
-        Optional<Long> killsNow() throws IOException {
-            return CgroupFiles.readKeyValues(dir.resolve("memory.events"), CgroupFiles.Max.ALL_ONES)
-                    .map(events -> events.get("oom_kill"));
-        }
-
-        @Override
-        String describe() {
-            return dir.toString();
-        }
-    }
 }
