@@ -8,6 +8,12 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 java="$JAVA_HOME/bin/java"
 [ -x "$java" ] || { echo "install: no java at $java (set JAVA_HOME to a JDK 25)"; exit 1; }
 
+# jshim's native struct layouts are x86-64's (io.jshim.reaper.Arch): refuse elsewhere rather than misbehave.
+case $(uname -m) in
+    x86_64) ;;
+    *) echo "install: jshim runs on x86-64 only, not on $(uname -m)"; exit 1 ;;
+esac
+
 mkdir -p "$libdir" "$bindir"
 rm -rf "$libdir/lib" "$libdir/native" "$libdir/jshim.jar"
 

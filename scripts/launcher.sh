@@ -110,6 +110,14 @@ listening() {
     [ -S "$socket" ] && grep -q -- " 00010000 0001 01 [0-9]* $socket\$" /proc/net/unix
 }
 
+# Whether this is x86-64, the one architecture jshim's native layouts are for (io.jshim.reaper.Arch); read without
+# a fork where the kernel says it in /proc. Elsewhere `start` goes to the JVM, which refuses it naming the machine.
+x86_64() {
+    m=""
+    read -r m 2>/dev/null < /proc/sys/kernel/arch || m=$(uname -m)
+    [ "$m" = x86_64 ]
+}
+
 # Whether a pid runs (a child that exited but was not waited for is a zombie, which kill -0 still finds).
 alive() {
     st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
@@ -308,6 +316,7 @@ if [ -z "$JSHIM_NO_FASTPATH" ] && parse "$@"; then
             lock=""
             if group_address; then
                 if ! listening; then
+                    x86_64 || jvm "$@"
                     # One cold start per group at a time: without it, a start could take a daemon's socket that
                     # is bound but not yet listening for stale and orphan that daemon. The lock dies with us, and
                     # its file goes with a start that saw its daemon listen (else a node kept one file for every

@@ -47,16 +47,8 @@ final class LinuxNative {
     static final int EINTR = 4;
     static final int EAGAIN = 11;
 
-    /**
-     * struct epoll_event is {uint32 events; uint64 data} and is declared packed on x86-64 only
-     * (12 bytes); other architectures align data to 8 (16 bytes).
-     */
-    static final boolean EPOLL_PACKED = switch (System.getProperty("os.arch")) {
-        case "amd64", "x86_64" -> true;
-        default -> false;
-    };
-    static final int EPOLL_EVENT_SIZE = EPOLL_PACKED ? 12 : 16;
-    static final int EPOLL_DATA_OFFSET = EPOLL_PACKED ? 4 : 8;
+    static final int EPOLL_EVENT_SIZE = io.jshim.reaper.Arch.EPOLL_EVENT_SIZE;
+    static final int EPOLL_DATA_OFFSET = io.jshim.reaper.Arch.EPOLL_DATA_OFFSET;
 
     /** errno of this thread's last call through {@link LibC} that failed. */
     private static final ThreadLocal<int[]> LAST_ERRNO = ThreadLocal.withInitial(() -> new int[1]);

@@ -19,7 +19,7 @@ import java.lang.ref.Reference;
  * successful call is never negative), so errno travels with the result and no thread-local state
  * is needed: errno is captured right after the call, before the JVM can clobber it. The posix_spawn family
  * returns its error number itself. Struct sizes and offsets used with these functions are glibc's on x86-64
- * Linux (checked against the headers with a C program).
+ * Linux, kept in {@link Arch} (checked against the headers with a C program).
  */
 final class Native {
     // errno values (Linux, all architectures this runs on)

@@ -40,11 +40,9 @@ final class NativeSpawn {
     private static final short POSIX_SPAWN_SETSIGDEF = 0x04;
     private static final short POSIX_SPAWN_SETSIGMASK = 0x08;
     private static final short POSIX_SPAWN_SETSID = 0x80;
-    // glibc x86-64 (sizeof in the headers): posix_spawn_file_actions_t 80 bytes, posix_spawnattr_t 336,
-    // sigset_t 128. glibc cannot change them without new symbol versions: they are embedded in callers.
-    private static final int FILE_ACTIONS_SIZE = 80;
-    private static final int ATTR_SIZE = 336;
-    private static final int SIGSET_SIZE = 128;
+    private static final int FILE_ACTIONS_SIZE = Arch.POSIX_SPAWN_FILE_ACTIONS_SIZE;
+    private static final int ATTR_SIZE = Arch.POSIX_SPAWNATTR_SIZE;
+    private static final int SIGSET_SIZE = Arch.SIGSET_SIZE;
 
     // These return their error number; none sets errno for us to read.
     private static final LibcCall SPAWNP = LibcCall.of("posix_spawnp");

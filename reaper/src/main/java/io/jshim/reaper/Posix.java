@@ -29,7 +29,7 @@ public final class Posix {
     public static final int O_TRUNC = 01000;
     public static final int O_APPEND = 02000;
     public static final int O_NONBLOCK = 04000;
-    public static final int O_DIRECTORY = 0200000;
+    public static final int O_DIRECTORY = Arch.O_DIRECTORY;
     public static final int O_CLOEXEC = 02000000;
 
     public static final int SIGHUP = 1;

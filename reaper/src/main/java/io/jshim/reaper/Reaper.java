@@ -83,9 +83,8 @@ public final class Reaper {
     private static final int WEXITED = 4;
     private static final int WNOWAIT = 0x01000000;
     private static final int WALL = 0x40000000; // __WALL: also children with a non-SIGCHLD exit signal
-    // siginfo_t on x86-64 Linux (glibc headers): 128 bytes; si_signo 0, si_errno 4, si_code 8, si_pid 16.
-    private static final int SIGINFO_SIZE = 128;
-    private static final int SI_PID_OFFSET = 16;
+    private static final int SIGINFO_SIZE = Arch.SIGINFO_SIZE;
+    private static final int SI_PID_OFFSET = Arch.SI_PID_OFFSET;
 
     /** Guarded by Reaper.class. */
     private static Reaper instance;

@@ -9,7 +9,7 @@ public final class SignalsForTest {
     public static final int SIGTTIN = 21;
     public static final long SIG_IGN = 1;
     private static final int SIG_BLOCK = 0;
-    private static final int SIGSET_SIZE = 128;
+    private static final int SIGSET_SIZE = Arch.SIGSET_SIZE;
 
     private static final LibcCall SIGNAL = LibcCall.of("signal");
     private static final LibcCall PTHREAD_SIGMASK = LibcCall.of("pthread_sigmask");
