@@ -18,7 +18,7 @@ import java.util.zip.ZipEntry;
  * as {@code java MergeJars.java OUT.jar NATIVE_DIR JAR...}.
  *
  * <p>Why: a JVM looking for a class opens the class path's jars in order until one has it; reading 49 central
- * directories cost a cold daemon ~80 ms. Stored entries need no inflating at class load. Rules: a class found in
+ * directories slowed every cold daemon (docs/performance.md). Stored entries need no inflating at class load. Rules: a class found in
  * two jars stops the merge (the class path's order would have decided, silently); service files are
  * concatenated; module descriptors (the merged jar is on the class path), versioned module-infos, signatures,
  * INDEX.LIST (it would send lookups to jars no longer there) and Maven metadata are left out; other resources:

@@ -21,26 +21,26 @@ rm -rf "$libdir/lib" "$libdir/native" "$libdir/jshim.jar"
 "$java" "$here/scripts/MergeJars.java" "$libdir/jshim.jar" "$libdir/native" \
     "$here"/shim/target/jshim-shim-*.jar "$here"/shim/target/lib/*.jar
 
-# The JVM flags every shim runs with, chosen for footprint and a cold start (README, "Cost and grouping"):
+# The JVM flags every shim runs with, chosen for footprint and a cold start (what each buys: docs/performance.md):
 # - serial GC and a small heap that gives memory back (at most 24 MB: the serial collector grows its old generation
 #   towards -Xmx rather than collect garbage such as a peer's malformed frames, so -Xmx bounds the growth; what is
-#   live is small, 4.3 MB after a GC with 100 containers in one group; the event backlog, which must hold
+#   live is small, even with 100 containers in one group; the event backlog, which must hold
 #   100,000 events, is kept off the heap for that reason), compact object headers,
 #   small stacks, no perf data, Netty without its pooled arenas, malloc trimmed every 5 s;
 # - the C1 compiler alone, on one thread at nice 19 (ThreadPriorityPolicy=1 lets the JVM set thread priorities;
 #   it runs as root): on two busy cores the compiler's backlog otherwise competes with runc for the CPU while the
-#   first container is created (cold ctr run ~20 ms faster);
+#   first container is created (a faster cold ctr run);
 # - Netty on sun.misc.Unsafe: without it Netty 4.2 on Java 24+ links malloc and free through FFM at boot
-#   (CleanerJava24Linker, ~120 generated classes: its event-loop set-up 140 -> 60 ms); with Unsafe Netty would
-#   also prefer direct buffers, which -Xmx does not bound (MalformedFramesTest: a peer's multi-MiB frames took RSS
-#   to +35 MB), so it is told not to (noPreferDirect), as it did without Unsafe;
+#   (CleanerJava24Linker, a hundred generated classes on the event loop's set-up); with Unsafe Netty would
+#   also prefer direct buffers, which -Xmx does not bound (MalformedFramesTest: a peer's multi-MiB frames), so it
+#   is told not to (noPreferDirect), as it did without Unsafe;
 # - AOT training profiles neither recorded nor replayed: they feed C2, which never runs, and replaying them only
-#   queued compilations (cold ctr run ~25 ms faster);
+#   queued compilations (a faster cold ctr run);
 # - no JVM logging at all, and the VM's own messages on stderr (start's stdout is its answer);
 # - SLF4J bound to jshim's LogProvider by name (no ServiceLoader, no logback status printing: LogProvider says why),
 #   and quiet about it (its info line on stderr would reach start's combined output, which containerd reads).
 # ArchiveRelocationMode=0 maps the AOT cache at the address it was made for, so its pages stay clean file pages
-# shared by every jshim JVM instead of ~13 MB of private relocated copies each (the price: that region is not
+# shared by every jshim JVM instead of private relocated copies in each (the price: that region is not
 # randomised by ASLR; the JVM falls back to relocating if the address is taken).
 cat > "$libdir/jvm.options" <<OPTS
 -XX:+UseSerialGC

@@ -24,7 +24,7 @@ jvm_setup() {
     # glibc's per-thread malloc arenas cost resident memory for nothing in a shim; and a fixed mmap threshold
     # (setting it turns off glibc's raising it as big blocks are freed) keeps blocks of 128 KiB and more, such as
     # Netty's buffers for a peer's multi-MiB frames, out of the arenas, so their pages go back when they are freed
-    # (MalformedFramesTest: peak RSS +37 -> +25 MB)
+    # (docs/performance.md)
     MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}
     MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_:-131072}
     export MALLOC_ARENA_MAX MALLOC_MMAP_THRESHOLD_
@@ -179,7 +179,7 @@ prebound_daemon() {
     command -v perl >/dev/null 2>&1 || return 1
     daemon_prelude || return 1
     jvm_setup # the daemon's java command line: perl's child execs it, not this script again
-    # perl without modules (loading Socket and POSIX costs 13 ms): Linux's numbers, AF_UNIX = SOCK_STREAM = 1,
+    # perl without modules (loading Socket and POSIX is slow): Linux's numbers, AF_UNIX = SOCK_STREAM = 1,
     # SOCK_NONBLOCK = 04000 (the daemon's epoll loop needs it non-blocking), sockaddr_un = family + path + NUL;
     # $^F = 3 leaves fd 3 open across exec, and the socket is fd 3 (0-2 are taken, 9 is closed) or this gives up.
     # shellcheck disable=SC2016,SC2086

@@ -18,7 +18,7 @@ import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
-/** The topic containerd files each task event under (reference-shim.md §3.1). */
+/** The topic containerd files each task event under (containerd runtime/events.go, core/runtime/events.go in 2.x). */
 public final class Topics {
     /** The topic of a message that is not a task event (EventQueue refuses those). */
     static final String UNKNOWN = "/tasks/?";

@@ -12,7 +12,7 @@ import java.util.TreeMap;
  *
  * <p>Why a spawn of our own: posix_spawn cannot arm a parent-death signal, so every runc call with
  * {@link SpawnSpec#killOnParentDeath()} went through {@code setpriv --pdeathsig KILL --}, an extra exec of a
- * dynamically linked program (~1 ms of CPU per runc call; a {@code ctr run} makes three); and posix_spawn's
+ * dynamically linked program on every runc call (docs/performance.md); and posix_spawn's
  * attributes and file actions are a dozen FFM calls with their argument blocks built in native memory, which a shim
  * runs interpreted for its first hundred requests (the allocation and zeroing of those blocks was the largest
  * single item in an interpreted profile of {@code ctr task exec}). Here the child does the same work, in the same order

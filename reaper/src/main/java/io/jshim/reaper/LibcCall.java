@@ -15,8 +15,8 @@ import java.lang.invoke.VarHandle;
  * A libc function called through the one FFM downcall handle that every libc call of the shim shares.
  *
  * <p>Why one handle: linking is what FFM costs. Each distinct function shape spins a stub class and a few dozen
- * method-handle forms at run time, ~10 ms apiece in a cold JVM, and the AOT cache cannot hold them; a cold shim
- * linked ~25 shapes before its first container ran (~200 generated classes by the class-load log). Here there is
+ * method-handle forms at run time, and the AOT cache cannot hold them; a cold shim linked a couple of dozen
+ * shapes before its first container ran (docs/performance.md). Here there is
  * one shape, {@code long f(long, long, long, long, long, long)} with errno captured, linked once without a target
  * ({@link Linker#downcallHandle(FunctionDescriptor, Linker.Option...)}): a function is then only a symbol, found
  * on first use.

@@ -11,7 +11,7 @@ import java.lang.ref.Reference;
  * The glibc functions this module calls, through {@link LibcCall}'s one shared downcall handle.
  *
  * <p>Why not jnr-ffi: it generates its binding classes at run time (ASM, then jffi's native stub
- * library), 150-200 ms of a cold JVM on the shim daemon's boot path even with the AOT cache, which
+ * library), a large part of a cold daemon's boot even with the AOT cache (docs/performance.md), which
  * cannot hold generated classes. Why not one FFM handle per function: each shape spins its own stub (see
  * {@link LibcCall}).
  *

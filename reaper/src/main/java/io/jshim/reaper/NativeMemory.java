@@ -9,9 +9,9 @@ import java.lang.foreign.MemorySegment;
  *
  * <p>Why not {@code arena.allocate}: it zeroes what it allocates with a Java loop of 8-byte stores
  * (SegmentFactories.initNativeMemory in JDK 25), which a young shim runs interpreted until the compiler gets to it:
- * the 64 KiB buffers of runc's output pump and of each exec's stdio copiers cost ~1 ms of CPU apiece to zero (the
+ * the 64 KiB buffers of runc's output pump and of each exec's stdio copiers were costly to zero (the
  * largest item in an interpreted profile of {@code ctr task exec}), and the zeroing made every page resident, most
- * of which a copier never fills (100 containers in one group: 108.8 to 92.2 MB of RSS). malloc through
+ * of which a copier never fills (docs/performance.md). malloc through
  * {@link LibcCall} costs microseconds and touches nothing.
  */
 public final class NativeMemory {

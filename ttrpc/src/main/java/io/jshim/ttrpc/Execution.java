@@ -8,7 +8,7 @@ public enum Execution {
      * On the connection's event loop, as soon as the request is read, and its answer written from there: for
      * handlers that only read or update memory under short locks, and never block. It saves the hand-off to a
      * virtual thread and the one back to the event loop to write the answer: each is a thread wake-up, together
-     * ~0.5 ms per call on busy cores (containerd asks a shim's State several times around every exec).
+     * on the path of every call (containerd asks a shim's State several times around every exec).
      */
     EVENT_LOOP
 }

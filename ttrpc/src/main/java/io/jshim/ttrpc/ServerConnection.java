@@ -123,7 +123,7 @@ final class ServerConnection extends SimpleChannelInboundHandler<InboundFrame> {
             long receivedNanos) {
         try {
             // instanceof, not a pattern switch: the switch's bootstrap would spin a class on the first request of a
-            // cold shim (~0.5 ms), on containerd's path
+            // cold shim, on containerd's path
             Response response = prepared instanceof Dispatcher.Call call
                     ? dispatcher.run(call, peer, cancellation, receivedAt, receivedNanos)
                     : ((Dispatcher.Answered) prepared).response();

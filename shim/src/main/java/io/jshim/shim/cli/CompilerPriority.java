@@ -14,9 +14,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The launcher starts the JVM with its compiler thread at nice 19 ({@code -XX:CompilerThreadPriority=19},
  * scripts/install.sh): on two busy cores the compiler's backlog from the boot otherwise competes with runc while the
- * first container is created (cold {@code ctr run} ~20 ms slower). Left at 19, it never gets the CPU while
+ * first container is created (a slower cold {@code ctr run}). Left at 19, it never gets the CPU while
  * containerd, ctr and runc are busy, so the code of later requests stays interpreted (a warm {@code ctr task exec}
- * ~15 ms slower). The JVM has no way to change it after start, so this finds the thread by name in /proc and sets
+ * slower; docs/performance.md). The JVM has no way to change it after start, so this finds the thread by name in /proc and sets
  * it with setpriority(2); where that fails (a JVM started otherwise, no permission) nothing changes.
  */
 final class CompilerPriority {

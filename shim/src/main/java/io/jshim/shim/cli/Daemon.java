@@ -101,7 +101,7 @@ final class Daemon {
         Path socket = listen(server);
         timeline.mark("listening");
         signalReady();
-        // by then a cold container's Create, Start and Delete are over (~200 ms after listening); it reads /proc,
+        // by then a cold container's Create, Start and Delete are usually over; it reads /proc,
         // so on a virtual thread of its own rather than on the event loop
         loop.schedule(() -> Thread.ofVirtual().name("jshim-compiler-priority").start(CompilerPriority::restore),
                 COMPILER_BOOST_DELAY_MS, TimeUnit.MILLISECONDS);
@@ -188,8 +188,8 @@ final class Daemon {
     /** Sends stderr (and so the log) into the bundle's {@code log} fifo, which containerd reads. */
     private void logToFifo() {
         Path fifo = bundle.resolve("log");
-        // The launcher's cold start hands the fifo over as stderr already; then UnixListener (jnr-ffi, which
-        // generates its binding at run time: 100s of ms in a cold JVM) is never loaded by the daemon.
+        // The launcher's cold start hands the fifo over as stderr already; then UnixListener and the libc calls it
+        // links are never loaded by the daemon (docs/performance.md).
         if (Posix.isFifo(fifo.toString()) && !LogSetup.isStderr(fifo)) {
             try {
                 int fd = Posix.open(fifo.toString(), Posix.O_WRONLY | Posix.O_CLOEXEC, 0);

@@ -11,8 +11,8 @@ import org.slf4j.spi.SLF4JServiceProvider;
 /**
  * The SLF4J provider the installed shim names outright ({@code -Dslf4j.provider} in {@code jvm.options}): a logback
  * context configured by {@link LogSetup} directly. Logback's own provider would find that configurator through a
- * ServiceLoader (opening the 9,000-entry jar, which the AOT cache otherwise spares a cold daemon: ~10 ms) and
- * then print its status "in case of errors", whose date formatter loads the time-zone database (~8 ms), for a
+ * ServiceLoader (opening the whole jar, which the AOT cache otherwise spares a cold daemon) and
+ * then print its status "in case of errors", whose date formatter loads the time-zone database, for a
  * context that has no status to print. A JVM without the property (the tests') gets logback's provider and the
  * same configuration through {@code META-INF/services}.
  */

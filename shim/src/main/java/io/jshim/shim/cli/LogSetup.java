@@ -17,7 +17,7 @@ import ch.qos.logback.core.spi.ContextAwareBase;
  * the container and exec ids.
  */
 // No @ConfiguratorRank: logback reads a configurator's rank annotation to log its order, and reading an annotation
-// makes the JDK generate a proxy class (~15 ms in a cold JVM). The only configurator found needs no rank.
+// makes the JDK generate a proxy class, slow in a cold JVM. The only configurator found needs no rank.
 public final class LogSetup extends ContextAwareBase implements Configurator {
 
     @Override
@@ -39,7 +39,7 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
     public static void toStderr(boolean debug) {
         LoggerContext context = (LoggerContext) org.slf4j.LoggerFactory.getILoggerFactory();
         // A layout of our own rather than a PatternLayoutEncoder: parsing a pattern and building its converters
-        // cost a cold daemon over 100 ms (StartupTimeline), for the same line.
+        // cost a cold daemon dearly (StartupTimeline), for the same line.
         LineLayout layout = new LineLayout();
         layout.setContext(context);
         layout.start();

@@ -24,7 +24,7 @@ import java.util.stream.Stream;
 
 /**
  * The training run for the AOT cache ({@code scripts/install.sh}): one JVM walks the paths {@code start},
- * the daemon and {@code delete} take, without containerd, so that the classes they load (jnr-ffi, protobuf, Netty,
+ * the daemon and {@code delete} take, without containerd, so that the classes they load (LibcCall, protobuf, Netty,
  * the Task service and its ttrpc face) are found parsed and linked in the cache. Usage: {@code Training DIR}.
  */
 public final class Training {

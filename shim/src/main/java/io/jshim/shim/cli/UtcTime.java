@@ -2,7 +2,7 @@ package io.jshim.shim.cli;
 
 /**
  * {@code 2024-05-01T10:00:00.123Z} for a log line, by arithmetic. Why not {@code Instant.toString()}: its formatter
- * builds java.time's formatting and zone machinery, ~10 ms of a cold daemon's first log line.
+ * builds java.time's formatting and zone machinery, on a cold daemon's first log line.
  */
 final class UtcTime {
     private UtcTime() {}

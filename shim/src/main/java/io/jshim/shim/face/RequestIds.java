@@ -31,7 +31,7 @@ final class RequestIds {
 
     /**
      * {id, exec_id} read through the generated getters: reading them by name through descriptors would make a cold
-     * shim's first request build the Task API's descriptors (~30 ms before its first container could start).
+     * shim's first request build the Task API's descriptors before its first container could start.
      */
     private static String[] ids(Message request) {
         return switch (request) {

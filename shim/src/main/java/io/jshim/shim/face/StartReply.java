@@ -4,7 +4,7 @@ import io.jshim.proto.bootstrap.BootstrapResult;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The bytes {@code start} prints for containerd (reference-shim.md §1.4), by protocol and by what containerd sent
+ * The bytes {@code start} prints for containerd (containerd runtime/v2/binary.go), by protocol and by what containerd sent
  * on stdin. No trailing newline in any form.
  *
  * <ul>

@@ -13,7 +13,7 @@ import static io.jshim.shim.process.ProcessStatus.STOPPED;
 
 /**
  * The lifecycle operations and the states each is allowed from: the init and exec state machines of
- * reference-shim.md §2.5 as two tables instead of six state classes. A refused operation is a plain error
+ * containerd's pkg/process/*_state.go as two tables instead of six state classes. A refused operation is a plain error
  * (Unknown), except on a deleted process, which no longer exists (NotFound).
  */
 public enum Operation {

@@ -3,7 +3,7 @@ package io.jshim.shim.process;
 import io.jshim.proto.types.Status;
 
 /**
- * The states of a container process (reference-shim.md §2.5). {@link #CREATED_CHECKPOINT} is an init that
+ * The states of a container process (containerd pkg/process/*_state.go). {@link #CREATED_CHECKPOINT} is an init that
  * will be restored from a checkpoint at Start; it reports as created.
  */
 public enum ProcessStatus {

@@ -10,7 +10,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.nio.file.attribute.PosixFilePermissions;
 
-/** The files of a bundle the shim reads and writes (reference-shim.md §1.6). */
+/** The files of a bundle the shim reads and writes (as containerd runtime/v2/bundle.go lays it out). */
 public final class Bundle {
     public static final String OPTIONS_JSON = "options.json";
     public static final String RUNTIME = "runtime";
@@ -48,7 +48,7 @@ public final class Bundle {
 
     public static void writeOptions(Path bundle, Options options) throws IOException {
         // The usual case, no runtime options, is written as it prints without JsonFormat, which would build the
-        // options' descriptors and their imports' on a cold shim's first Create (~25 ms).
+        // options' descriptors and their imports' on a cold shim's first Create.
         String json = options.equals(Options.getDefaultInstance()) ? "{}"
                 : JsonFormat.printer().preservingProtoFieldNames().omittingInsignificantWhitespace().print(options);
         writePrivate(bundle.resolve(OPTIONS_JSON), json);

@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps the exit truth: matches every reaped exit to the process it ends and publishes the TaskExits in an
- * order a container manager can trust (reference-shim.md §4.2, the rules of "handle pending execs as running"):
+ * order a container manager can trust (containerd-shim-runc-v2 task/service.go: "handle pending execs as running"):
  * <ol>
  * <li>every started process gets exactly one TaskExit, a process whose start failed none;</li>
  * <li>a process's start event is queued before its exit, even when it exits before Create/Start returns;</li>

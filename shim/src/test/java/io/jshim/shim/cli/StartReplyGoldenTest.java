@@ -14,7 +14,7 @@ import java.util.HexFormat;
 import org.junit.jupiter.api.Test;
 
 /**
- * The exact bytes {@code start} prints, for each protocol and each containerd generation (reference-shim.md §1.4):
+ * The exact bytes {@code start} prints, for each protocol and each containerd generation (containerd runtime/v2/binary.go):
  * what containerd's parseStartResponse reads. Golden values are written out by hand, not computed by the code
  * under test.
  */
