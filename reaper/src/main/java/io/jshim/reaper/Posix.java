@@ -55,7 +55,7 @@ public final class Posix {
     private static final int WINSIZE_SIZE = 8; // struct winsize { ushort row, col, xpixel, ypixel }
 
     /**
-     * Linux errno names by value (x86-64 and aarch64 share them), as jnr-constants named them before
+     * Linux errno names by value (x86-64 and aarch64 share them), spelt as jnr-constants spells them
      * (EDEADLOCK for 35, ENOTSUP for 95); null where Linux has only an alias (41, 58).
      */
     private static final String[] ERRNO_NAMES = {null,
