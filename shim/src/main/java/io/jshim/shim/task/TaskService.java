@@ -54,6 +54,7 @@ import io.jshim.shim.ShimException;
 import io.jshim.shim.mount.Mounts;
 import io.jshim.shim.process.Container;
 import io.jshim.shim.process.ExecProcess;
+import io.jshim.shim.process.ExecSpec;
 import io.jshim.shim.process.ExitStatus;
 import io.jshim.shim.process.InitProcess;
 import io.jshim.shim.process.Operation;
@@ -661,7 +662,7 @@ public final class TaskService implements AutoCloseable {
         }
         Operation.EXEC.check(true, c.init().status());
         c.addExec(r.getExecId(), new StdioSpec(r.getStdin(), r.getStdout(), r.getStderr(), r.getTerminal()),
-                r.getSpec().getValue().toByteArray());
+                ExecSpec.withTerminal(r.getSpec().getValue().toByteArray(), r.getTerminal()));
         events.accept(TaskExecAdded.newBuilder().setContainerId(c.id()).setExecId(r.getExecId()).build());
         return Empty.getDefaultInstance();
     }
