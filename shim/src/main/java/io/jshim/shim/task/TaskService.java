@@ -130,6 +130,8 @@ public final class TaskService implements AutoCloseable {
     private final Object admission = new Object();
     /** Set by the Shutdown that found no container: the shim is exiting and takes no more. Guarded by admission. */
     private boolean shuttingDown;
+    /** Ends the shim after a grace period holding no container; null for never. Armed and disarmed under admission. */
+    private IdleExit idleExit;
 
     /**
      * @param events appends to the shim's ordered event queue
@@ -185,11 +187,15 @@ public final class TaskService implements AutoCloseable {
             if (containers.containsKey(id) || !creating.add(id)) {
                 throw ShimException.alreadyExists("container " + id + ": already exists");
             }
+            if (idleExit != null) {
+                idleExit.disarm();
+            }
         }
         try {
             return createReserved(id, ns, bundle, options, r);
         } finally {
             creating.remove(id);
+            armIdleExitIfEmpty(); // a failed Create may leave the shim empty
         }
     }
 
@@ -507,6 +513,7 @@ public final class TaskService implements AutoCloseable {
         containers.remove(c.id(), c);
         checkpoints.remove(c.id());
         exits.forget(c);
+        armIdleExitIfEmpty();
         ExitStatus exit = init.exit().orElse(new ExitStatus(0, Instant.now()));
         events.accept(TaskDelete.newBuilder().setContainerId(c.id()).setPid(init.pid())
                 .setExitStatus(exit.status()).setExitedAt(Event.toTimestamp(exit.at())).build());
@@ -813,6 +820,34 @@ public final class TaskService implements AutoCloseable {
 
     public int containerCount() {
         return containers.size();
+    }
+
+    /** From now on the shim exits by itself after {@code idle}'s grace period without a container (IdleExit). */
+    public void exitWhenIdle(IdleExit idle) {
+        synchronized (admission) {
+            idleExit = idle;
+        }
+        armIdleExitIfEmpty();
+    }
+
+    private void armIdleExitIfEmpty() {
+        synchronized (admission) {
+            if (idleExit != null && !shuttingDown && containers.isEmpty() && creating.isEmpty()) {
+                idleExit.arm(this::idleExpired);
+            }
+        }
+    }
+
+    /** The grace period ran out: a Shutdown, if nothing came meanwhile (checked under admission, as Shutdown does). */
+    private void idleExpired(IdleExit.Ticket ticket) {
+        synchronized (admission) {
+            if (shuttingDown || !containers.isEmpty() || !creating.isEmpty() || !ticket.current()) {
+                return;
+            }
+            shuttingDown = true;
+        }
+        log.info("no container for {} ms: shutting down", ticket.owner().grace().toMillis());
+        onShutdown.run();
     }
 
     @Override
