@@ -16,7 +16,7 @@ import java.util.Map;
 public final class ExecSpec {
     private ExecSpec() {}
 
-    /** {@code processJson} with its {@code terminal} member set to {@code terminal}; InvalidArgument if not a JSON object. */
+    /** {@code processJson} with its {@code terminal} set to {@code terminal}; InvalidArgument unless a JSON object. */
     public static byte[] withTerminal(byte[] processJson, boolean terminal) {
         Object spec;
         try {

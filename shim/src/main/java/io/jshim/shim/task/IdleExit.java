@@ -77,7 +77,8 @@ public final class IdleExit {
         }
         Matcher m = DURATION.matcher(v);
         if (!m.matches()) {
-            throw new IllegalArgumentException("not a duration: '" + value + "' (seconds, or 500ms, 30s, 2m; 0 or off for never)");
+            throw new IllegalArgumentException("not a duration: '" + value
+                    + "' (seconds, or 500ms, 30s, 2m; 0 or off for never)");
         }
         long n = Long.parseLong(m.group(1));
         Duration d = switch (m.group(2) == null ? "s" : m.group(2)) {

@@ -168,7 +168,7 @@ public final class TaskService implements AutoCloseable {
         }
         String ns = namespace == null || namespace.isEmpty() ? defaultNamespace : namespace;
         if (ns == null || ns.isEmpty()) {
-            throw ShimException.failedPrecondition("namespace is required");
+            throw ShimException.failedPrecondition("namespace is required: failed precondition");
         }
         Path bundle = Path.of(r.getBundle());
         if (r.getBundle().isEmpty() || !Files.isDirectory(bundle)) {
@@ -346,7 +346,8 @@ public final class TaskService implements AutoCloseable {
             }
         } catch (RuncException | IOException e) {
             exits.initStartSettled(watch, init);
-            throw ShimException.unknown("OCI runtime start failed: " + e.getMessage());
+            throw ShimException.unknown((before == ProcessStatus.CREATED_CHECKPOINT ? "OCI runtime restore failed: "
+                    : "OCI runtime start failed: ") + e.getMessage());
         }
         init.advance(before, ProcessStatus.RUNNING);
         events.accept(TaskStart.newBuilder().setContainerId(c.id()).setPid(init.pid()).build());
@@ -384,7 +385,8 @@ public final class TaskService implements AutoCloseable {
                     // The init died while runc was entering the container (runc then fails in setns, often with
                     // "broken pipe"): the same answer as a refusal up front, even before the reaper's notice of
                     // that death has reached the exit coordinator.
-                    throw ShimException.failedPrecondition("container " + c.id() + " init process is not running");
+                    throw ShimException.failedPrecondition(
+                            "container " + c.id() + " init process is not running: failed precondition");
                 }
                 throw ShimException.unknown("OCI runtime exec failed: " + e.getMessage());
             }
@@ -506,7 +508,7 @@ public final class TaskService implements AutoCloseable {
                 Mounts.unmountAll(c.rootfs());
                 c.setRootfsMounted(false);
             } catch (IOException e) {
-                throw ShimException.unknown("failed to unmount rootfs of " + c.id() + ": " + e.getMessage());
+                throw ShimException.unknown("failed rootfs umount: " + e.getMessage());
             }
         }
         init.setDeleted();
@@ -598,7 +600,7 @@ public final class TaskService implements AutoCloseable {
         Container c = container(r.getId());
         Cgroup cgroup = c.cgroup();
         if (cgroup == null) {
-            throw ShimException.notFound("cgroup does not exist");
+            throw ShimException.notFound("cgroup does not exist: not found");
         }
         try {
             return StatsResponse.newBuilder().setStats(cgroup.stats()).build();
@@ -616,19 +618,19 @@ public final class TaskService implements AutoCloseable {
         switch (p) {
             case InitProcess init -> {
                 if (init.status() == ProcessStatus.DELETED) {
-                    throw ShimException.notFound("cannot kill a deleted process");
+                    throw ShimException.notFound("cannot kill a deleted process: not found");
                 }
                 if (!r.getAll() && (init.exit().isPresent() || exits.initExited(c))) {
-                    throw ShimException.notFound("process already finished");
+                    throw ShimException.notFound("process already finished: not found");
                 }
                 try {
                     c.runc().kill(c.id(), signal, r.getAll());
                 } catch (RuncException e) {
                     if (e.isNotRunning()) {
-                        throw ShimException.notFound("process already finished");
+                        throw ShimException.notFound("process already finished: not found");
                     }
                     if (e.isNotExist()) {
-                        throw ShimException.notFound("no such container");
+                        throw ShimException.notFound("no such container: not found");
                     }
                     throw ShimException.unknown("unknown error after kill: " + e.getMessage());
                 } catch (IOException e) {
@@ -637,21 +639,21 @@ public final class TaskService implements AutoCloseable {
             }
             case ExecProcess exec -> {
                 if (exec.status() == ProcessStatus.DELETED) {
-                    throw ShimException.notFound("cannot kill a deleted process");
+                    throw ShimException.notFound("cannot kill a deleted process: not found");
                 }
                 int pid = exec.pid();
                 if (pid == 0) {
-                    throw ShimException.failedPrecondition("process not created");
+                    throw ShimException.failedPrecondition("process not created: failed precondition");
                 }
                 if (exec.exit().isPresent()) {
-                    throw ShimException.notFound("process already finished");
+                    throw ShimException.notFound("process already finished: not found");
                 }
                 try {
                     Posix.kill(pid, signal);
                 } catch (NoSuchProcessException e) {
-                    throw ShimException.notFound("process already finished");
+                    throw ShimException.notFound("exec kill error: process already finished: not found");
                 } catch (IOException e) {
-                    throw ShimException.unknown("unknown error after kill: " + e.getMessage());
+                    throw ShimException.unknown("exec kill error: unknown error after kill: " + e.getMessage());
                 }
             }
         }
@@ -861,7 +863,7 @@ public final class TaskService implements AutoCloseable {
     private Container container(String id) {
         Container c = containers.get(id);
         if (c == null) {
-            throw ShimException.notFound("container " + id + " not found");
+            throw ShimException.notFound("container not created: not found");
         }
         return c;
     }
@@ -869,7 +871,7 @@ public final class TaskService implements AutoCloseable {
     private Container containerOrNotCreated(String id) {
         Container c = containers.get(id);
         if (c == null) {
-            throw ShimException.notFound("container not created");
+            throw ShimException.notFound("container not created: not found");
         }
         return c;
     }
