@@ -58,6 +58,8 @@ class IdleDaemonExitTest {
         AT_SPAWN,
         /** while the shim's Delete runs (its runc delete is held until the client is dead) */
         IN_SHIM_DELETE,
+        /** as the shim's Delete ends: killed the moment its held runc delete is released (races its answer) */
+        AT_SHIM_DELETE_END,
         /** once the shim's Delete is over (its runc delete released, its TaskDelete seen by a subscriber) */
         AFTER_SHIM_DELETE,
         /** once the shim has logged containerd's Shutdown */
@@ -131,7 +133,8 @@ class IdleDaemonExitTest {
         int daemon = Integer.parseInt(Files.readString(bundle.resolve("shim.pid")).trim());
         List<Path> cgroups = cgroupDirs(id);
         assertFalse(cgroups.isEmpty(), "the container's cgroups are where ctr puts them");
-        boolean held = point == Point.IN_SHIM_DELETE || point == Point.AFTER_SHIM_DELETE;
+        boolean held = point == Point.IN_SHIM_DELETE || point == Point.AT_SHIM_DELETE_END
+                || point == Point.AFTER_SHIM_DELETE;
         if (held) {
             Files.createFile(holds.resolve(id + ".hold"));
             Posix.mkfifo(holds.resolve(id + ".release").toString(), 0600);
@@ -142,6 +145,10 @@ class IdleDaemonExitTest {
             case AT_SPAWN -> { }
             case IN_SHIM_DELETE -> awaitTrue(() -> Files.exists(holds.resolve(id + ".in-delete")), BOUND,
                     "the shim's runc delete of " + id + " never began");
+            case AT_SHIM_DELETE_END -> {
+                awaitTrue(() -> Files.exists(holds.resolve(id + ".in-delete")), BOUND, "no runc delete of " + id);
+                releasedAt = release(id);
+            }
             case AFTER_SHIM_DELETE -> {
                 awaitTrue(() -> Files.exists(holds.resolve(id + ".in-delete")), BOUND, "no runc delete of " + id);
                 releasedAt = release(id);
@@ -158,11 +165,11 @@ class IdleDaemonExitTest {
         if (point == Point.IN_SHIM_DELETE) {
             releasedAt = release(id);
         }
-        // The user's retry where the shim still holds the task (the client died before its Delete reached it).
-        boolean retried = false;
-        if (taskLine(id).map(l -> l.contains("STOPPED")).orElse(false)) {
+        // The client died before its Delete reached the shim, which still holds the task: the user's retry works.
+        boolean retried = point == Point.AT_SPAWN;
+        if (retried) {
+            assertTrue(taskLine(id).map(l -> l.contains("STOPPED")).orElse(false), "the task is still there");
             CommandResult again = containerd.ctr("task", "delete", id);
-            retried = true;
             assertEquals(0, again.status(), point + ": the retried delete: " + again.stderrText());
         }
         long from = releasedAt != 0 ? releasedAt : killedAt;
