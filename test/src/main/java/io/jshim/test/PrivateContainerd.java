@@ -27,11 +27,14 @@ public final class PrivateContainerd implements AutoCloseable {
     private final Path socket;
     private final Path logFile;
     private final List<String> extraPath;
+    /** Set in containerd's environment, so in every shim it starts (e.g. JSHIM_IDLE_EXIT). */
+    private final java.util.Map<String, String> extraEnv;
     /** A namespace of this test JVM's own, so runc state never meets another run's. */
     private final String namespace = "jshim-e2e-" + ProcessHandle.current().pid();
     private Child process;
 
-    private PrivateContainerd(Path dir, List<String> extraPath) {
+    private PrivateContainerd(Path dir, List<String> extraPath, java.util.Map<String, String> extraEnv) {
+        this.extraEnv = extraEnv;
         this.dir = dir;
         this.socket = dir.resolve("c.sock");
         this.logFile = dir.resolve("containerd.log");
@@ -40,7 +43,13 @@ public final class PrivateContainerd implements AutoCloseable {
 
     /** Starts containerd in {@code dir}; {@code pathDirs} go in front of PATH (where the shim binary is). */
     public static PrivateContainerd start(Path dir, String... pathDirs) throws IOException, InterruptedException {
-        PrivateContainerd c = new PrivateContainerd(dir, Arrays.asList(pathDirs));
+        return start(dir, java.util.Map.of(), pathDirs);
+    }
+
+    /** As {@link #start(Path, String...)}, with {@code env} added to containerd's (and so its shims') environment. */
+    public static PrivateContainerd start(Path dir, java.util.Map<String, String> env, String... pathDirs)
+            throws IOException, InterruptedException {
+        PrivateContainerd c = new PrivateContainerd(dir, Arrays.asList(pathDirs), env);
         c.writeConfig();
         c.launch();
         return c;
@@ -67,6 +76,7 @@ public final class PrivateContainerd implements AutoCloseable {
         String path = String.join(":", extraPath) + (extraPath.isEmpty() ? "" : ":") + System.getenv("PATH");
         var env = new java.util.HashMap<>(System.getenv());
         env.put("PATH", path);
+        env.putAll(extraEnv);
         int log = Posix.open(logFile.toString(), Posix.O_WRONLY | Posix.O_CREAT | Posix.O_APPEND | Posix.O_CLOEXEC, 0644);
         try {
             process = Reaper.get().spawn(SpawnSpec.of("containerd", "--config", dir.resolve("config.toml").toString())

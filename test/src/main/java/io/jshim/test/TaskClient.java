@@ -87,10 +87,16 @@ public final class TaskClient {
 
     public void exec(String id, String execId, List<String> args, String stdin, String stdout, String stderr,
                      boolean terminal) throws TtrpcException {
+        exec(id, execId, args, stdin, stdout, stderr, terminal, terminal);
+    }
+
+    /** An exec whose process spec says {@code specTerminal} and whose request says {@code terminal}. */
+    public void exec(String id, String execId, List<String> args, String stdin, String stdout, String stderr,
+                     boolean terminal, boolean specTerminal) throws TtrpcException {
         shim.call("Exec", ExecProcessRequest.newBuilder().setId(id).setExecId(execId)
                 .setStdin(stdin).setStdout(stdout).setStderr(stderr).setTerminal(terminal)
                 .setSpec(Any.newBuilder().setTypeUrl("types.containerd.io/opencontainers/runtime-spec/1/Process")
-                        .setValue(ByteString.copyFrom(OciBundle.processJson(args, terminal))))
+                        .setValue(ByteString.copyFrom(OciBundle.processJson(args, specTerminal))))
                 .build(), Empty.parser());
     }
 

@@ -80,7 +80,7 @@ class TaskStatsTest {
                     UpdateTaskRequest.newBuilder().setId(id).setResources(Any.newBuilder().setTypeUrl("x")
                             .setValue(ByteString.copyFromUtf8("{}"))).build(), Empty.parser()));
             assertEquals(Code.UNKNOWN, stopped.code(), stopped.getMessage());
-            assertTrue(stopped.getMessage().contains("cannot update a stopped process"), stopped.getMessage());
+            assertTrue(stopped.getMessage().contains("cannot update a stopped container"), stopped.getMessage());
             tasks.delete(id, "");
         }
         TtrpcException e = assertThrows(TtrpcException.class, () -> stats(id));

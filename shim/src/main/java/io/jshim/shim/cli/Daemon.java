@@ -9,6 +9,7 @@ import io.jshim.reaper.Reaper;
 import io.jshim.shim.face.Protocol;
 import io.jshim.shim.face.TaskServer;
 import io.jshim.shim.face.TtrpcTaskServer;
+import io.jshim.shim.task.IdleExit;
 import io.jshim.shim.task.TaskService;
 import io.jshim.ttrpc.EventLoops;
 import io.netty.channel.EventLoopGroup;
@@ -106,6 +107,8 @@ final class Daemon {
         loop.schedule(() -> Thread.ofVirtual().name("jshim-compiler-priority").start(CompilerPriority::restore),
                 COMPILER_BOOST_DELAY_MS, TimeUnit.MILLISECONDS);
         Path eventSocket = eventStream == null ? null : bindEventStream(eventStream, socket);
+        // a daemon holding no container exits by itself, once containerd stops using it (IdleExit)
+        IdleExit.fromEnvironment(System.getenv(IdleExit.ENV), loop).ifPresent(tasks::exitWhenIdle);
         Signal.handle(new Signal("TERM"), s -> shutdown.countDown());
         Signal.handle(new Signal("INT"), s -> shutdown.countDown());
         log.info("jshim {} serving {} (namespace {}, pid {}) after {} ms", Main.VERSION, socket, namespace,

@@ -15,7 +15,8 @@ import java.util.Map;
  *
  * <p>Values: an object is a {@code Map<String, Object>} in document order (a repeated name keeps its last value),
  * an array a {@code List<Object>}, a string a {@link String}, a number a {@link Long} when it is an integer that
- * fits and a {@link Double} otherwise, {@code true}/{@code false} a {@link Boolean}, {@code null} Java's null.
+ * fits, a {@link java.math.BigInteger} when it is a larger integer (a uint64 such as an rlimit's 2^64-1 must be
+ * written back exactly) and a {@link Double} otherwise, {@code true}/{@code false} a {@link Boolean}, {@code null} Java's null.
  * Malformed input throws {@link IllegalArgumentException} naming the offset.
  */
 public final class Json {
@@ -71,6 +72,7 @@ public final class Json {
             case Boolean bool -> b.append(bool);
             case Long l -> b.append(l);
             case Integer i -> b.append(i);
+            case java.math.BigInteger big -> b.append(big);
             case Double d when Double.isFinite(d) -> b.append(d);
             case Map<?, ?> m -> {
                 b.append('{');
@@ -287,7 +289,7 @@ public final class Json {
             try {
                 return Long.parseLong(literal);
             } catch (NumberFormatException tooBig) {
-                // falls through to a double
+                return new java.math.BigInteger(literal);
             }
         }
         return Double.parseDouble(literal);

@@ -94,7 +94,7 @@ public final class Container {
         }
         ExecProcess exec = execs.get(execId);
         if (exec == null) {
-            throw ShimException.notFound("process does not exist " + execId);
+            throw ShimException.notFound("process does not exist " + execId + ": not found");
         }
         return exec;
     }

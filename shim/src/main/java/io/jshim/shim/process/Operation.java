@@ -47,11 +47,34 @@ public enum Operation {
             return;
         }
         if (status == ProcessStatus.DELETED) {
-            throw ShimException.notFound("cannot " + verb + " a deleted process");
+            throw ShimException.notFound(refusal(status));
         }
+        throw ShimException.unknown(refusal(status));
+    }
+
+    /**
+     * The reference's words for this operation refused in {@code status}, as containerd's runc shim says them
+     * (pkg/process/init_state.go, exec_state.go, deleted_state.go): some of its states speak of a "task" or a
+     * "container" rather than a "process", and the errors it wraps in errdefs.ErrNotFound end in ": not found".
+     */
+    String refusal(ProcessStatus status) {
         if (this == EXEC) {
-            throw ShimException.unknown("cannot exec in a " + status.word() + " state");
+            return "cannot exec in a " + status.word() + " state";
         }
-        throw ShimException.unknown("cannot " + verb + " a " + status.word() + " process");
+        return switch (status) {
+            case DELETED -> this == DELETE ? "cannot delete a deleted process: not found"
+                    : "cannot " + verb + " a deleted process";
+            case CREATED, CREATED_CHECKPOINT -> switch (this) {
+                case PAUSE, RESUME -> "cannot " + verb + " task in created state";
+                case CHECKPOINT -> "cannot checkpoint a task in created state";
+                default -> "cannot " + verb + " a created process";
+            };
+            case STOPPED -> switch (this) {
+                case PAUSE, RESUME, UPDATE, CHECKPOINT, RESIZE -> "cannot " + verb + " a stopped container";
+                default -> "cannot " + verb + " a stopped process";
+            };
+            case PAUSED -> this == PAUSE ? "cannot pause a paused container" : "cannot " + verb + " a paused process";
+            default -> "cannot " + verb + " a " + status.word() + " process";
+        };
     }
 }

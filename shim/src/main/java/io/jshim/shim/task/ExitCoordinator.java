@@ -193,7 +193,7 @@ public final class ExitCoordinator {
         try {
             if (initExits.containsKey(c)) {
                 throw io.jshim.shim.ShimException.failedPrecondition(
-                        "container " + c.id() + " init process is not running");
+                        "container " + c.id() + " init process is not running: failed precondition");
             }
             runningExecs.merge(c, 1, Integer::sum);
             StartWatch w = new StartWatch(c);

@@ -54,6 +54,7 @@ import io.jshim.shim.ShimException;
 import io.jshim.shim.mount.Mounts;
 import io.jshim.shim.process.Container;
 import io.jshim.shim.process.ExecProcess;
+import io.jshim.shim.process.ExecSpec;
 import io.jshim.shim.process.ExitStatus;
 import io.jshim.shim.process.InitProcess;
 import io.jshim.shim.process.Operation;
@@ -129,6 +130,8 @@ public final class TaskService implements AutoCloseable {
     private final Object admission = new Object();
     /** Set by the Shutdown that found no container: the shim is exiting and takes no more. Guarded by admission. */
     private boolean shuttingDown;
+    /** Ends the shim after a grace period holding no container; null for never. Armed and disarmed under admission. */
+    private IdleExit idleExit;
 
     /**
      * @param events appends to the shim's ordered event queue
@@ -165,7 +168,7 @@ public final class TaskService implements AutoCloseable {
         }
         String ns = namespace == null || namespace.isEmpty() ? defaultNamespace : namespace;
         if (ns == null || ns.isEmpty()) {
-            throw ShimException.failedPrecondition("namespace is required");
+            throw ShimException.failedPrecondition("namespace is required: failed precondition");
         }
         Path bundle = Path.of(r.getBundle());
         if (r.getBundle().isEmpty() || !Files.isDirectory(bundle)) {
@@ -184,11 +187,15 @@ public final class TaskService implements AutoCloseable {
             if (containers.containsKey(id) || !creating.add(id)) {
                 throw ShimException.alreadyExists("container " + id + ": already exists");
             }
+            if (idleExit != null) {
+                idleExit.disarm();
+            }
         }
         try {
             return createReserved(id, ns, bundle, options, r);
         } finally {
             creating.remove(id);
+            armIdleExitIfEmpty(); // a failed Create may leave the shim empty
         }
     }
 
@@ -339,7 +346,8 @@ public final class TaskService implements AutoCloseable {
             }
         } catch (RuncException | IOException e) {
             exits.initStartSettled(watch, init);
-            throw ShimException.unknown("OCI runtime start failed: " + e.getMessage());
+            throw ShimException.unknown((before == ProcessStatus.CREATED_CHECKPOINT ? "OCI runtime restore failed: "
+                    : "OCI runtime start failed: ") + e.getMessage());
         }
         init.advance(before, ProcessStatus.RUNNING);
         events.accept(TaskStart.newBuilder().setContainerId(c.id()).setPid(init.pid()).build());
@@ -377,7 +385,8 @@ public final class TaskService implements AutoCloseable {
                     // The init died while runc was entering the container (runc then fails in setns, often with
                     // "broken pipe"): the same answer as a refusal up front, even before the reaper's notice of
                     // that death has reached the exit coordinator.
-                    throw ShimException.failedPrecondition("container " + c.id() + " init process is not running");
+                    throw ShimException.failedPrecondition(
+                            "container " + c.id() + " init process is not running: failed precondition");
                 }
                 throw ShimException.unknown("OCI runtime exec failed: " + e.getMessage());
             }
@@ -499,13 +508,14 @@ public final class TaskService implements AutoCloseable {
                 Mounts.unmountAll(c.rootfs());
                 c.setRootfsMounted(false);
             } catch (IOException e) {
-                throw ShimException.unknown("failed to unmount rootfs of " + c.id() + ": " + e.getMessage());
+                throw ShimException.unknown("failed rootfs umount: " + e.getMessage());
             }
         }
         init.setDeleted();
         containers.remove(c.id(), c);
         checkpoints.remove(c.id());
         exits.forget(c);
+        armIdleExitIfEmpty();
         ExitStatus exit = init.exit().orElse(new ExitStatus(0, Instant.now()));
         events.accept(TaskDelete.newBuilder().setContainerId(c.id()).setPid(init.pid())
                 .setExitStatus(exit.status()).setExitedAt(Event.toTimestamp(exit.at())).build());
@@ -590,7 +600,7 @@ public final class TaskService implements AutoCloseable {
         Container c = container(r.getId());
         Cgroup cgroup = c.cgroup();
         if (cgroup == null) {
-            throw ShimException.notFound("cgroup does not exist");
+            throw ShimException.notFound("cgroup does not exist: not found");
         }
         try {
             return StatsResponse.newBuilder().setStats(cgroup.stats()).build();
@@ -608,19 +618,19 @@ public final class TaskService implements AutoCloseable {
         switch (p) {
             case InitProcess init -> {
                 if (init.status() == ProcessStatus.DELETED) {
-                    throw ShimException.notFound("cannot kill a deleted process");
+                    throw ShimException.notFound("cannot kill a deleted process: not found");
                 }
                 if (!r.getAll() && (init.exit().isPresent() || exits.initExited(c))) {
-                    throw ShimException.notFound("process already finished");
+                    throw ShimException.notFound("process already finished: not found");
                 }
                 try {
                     c.runc().kill(c.id(), signal, r.getAll());
                 } catch (RuncException e) {
                     if (e.isNotRunning()) {
-                        throw ShimException.notFound("process already finished");
+                        throw ShimException.notFound("process already finished: not found");
                     }
                     if (e.isNotExist()) {
-                        throw ShimException.notFound("no such container");
+                        throw ShimException.notFound("no such container: not found");
                     }
                     throw ShimException.unknown("unknown error after kill: " + e.getMessage());
                 } catch (IOException e) {
@@ -629,21 +639,21 @@ public final class TaskService implements AutoCloseable {
             }
             case ExecProcess exec -> {
                 if (exec.status() == ProcessStatus.DELETED) {
-                    throw ShimException.notFound("cannot kill a deleted process");
+                    throw ShimException.notFound("cannot kill a deleted process: not found");
                 }
                 int pid = exec.pid();
                 if (pid == 0) {
-                    throw ShimException.failedPrecondition("process not created");
+                    throw ShimException.failedPrecondition("process not created: failed precondition");
                 }
                 if (exec.exit().isPresent()) {
-                    throw ShimException.notFound("process already finished");
+                    throw ShimException.notFound("process already finished: not found");
                 }
                 try {
                     Posix.kill(pid, signal);
                 } catch (NoSuchProcessException e) {
-                    throw ShimException.notFound("process already finished");
+                    throw ShimException.notFound("exec kill error: process already finished: not found");
                 } catch (IOException e) {
-                    throw ShimException.unknown("unknown error after kill: " + e.getMessage());
+                    throw ShimException.unknown("exec kill error: unknown error after kill: " + e.getMessage());
                 }
             }
         }
@@ -661,7 +671,7 @@ public final class TaskService implements AutoCloseable {
         }
         Operation.EXEC.check(true, c.init().status());
         c.addExec(r.getExecId(), new StdioSpec(r.getStdin(), r.getStdout(), r.getStderr(), r.getTerminal()),
-                r.getSpec().getValue().toByteArray());
+                ExecSpec.withTerminal(r.getSpec().getValue().toByteArray(), r.getTerminal()));
         events.accept(TaskExecAdded.newBuilder().setContainerId(c.id()).setExecId(r.getExecId()).build());
         return Empty.getDefaultInstance();
     }
@@ -814,6 +824,34 @@ public final class TaskService implements AutoCloseable {
         return containers.size();
     }
 
+    /** From now on the shim exits by itself after {@code idle}'s grace period without a container (IdleExit). */
+    public void exitWhenIdle(IdleExit idle) {
+        synchronized (admission) {
+            idleExit = idle;
+        }
+        armIdleExitIfEmpty();
+    }
+
+    private void armIdleExitIfEmpty() {
+        synchronized (admission) {
+            if (idleExit != null && !shuttingDown && containers.isEmpty() && creating.isEmpty()) {
+                idleExit.arm(this::idleExpired);
+            }
+        }
+    }
+
+    /** The grace period ran out: a Shutdown, if nothing came meanwhile (checked under admission, as Shutdown does). */
+    private void idleExpired(IdleExit.Ticket ticket) {
+        synchronized (admission) {
+            if (shuttingDown || !containers.isEmpty() || !creating.isEmpty() || !ticket.current()) {
+                return;
+            }
+            shuttingDown = true;
+        }
+        log.info("no container for {} ms: shutting down", ticket.owner().grace().toMillis());
+        onShutdown.run();
+    }
+
     @Override
     public void close() {
         exitSubscription.close();
@@ -825,7 +863,7 @@ public final class TaskService implements AutoCloseable {
     private Container container(String id) {
         Container c = containers.get(id);
         if (c == null) {
-            throw ShimException.notFound("container " + id + " not found");
+            throw ShimException.notFound("container not created: not found");
         }
         return c;
     }
@@ -833,7 +871,7 @@ public final class TaskService implements AutoCloseable {
     private Container containerOrNotCreated(String id) {
         Container c = containers.get(id);
         if (c == null) {
-            throw ShimException.notFound("container not created");
+            throw ShimException.notFound("container not created: not found");
         }
         return c;
     }

@@ -79,6 +79,12 @@ class JsonTest {
     }
 
     @Test
+    void writesIntegersBeyondLongExactly() {
+        String doc = "{\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"hard\":18446744073709551615,\"soft\":-9223372036854775809}]}";
+        assertEquals(doc, Json.write(Json.parse(doc)));
+    }
+
+    @Test
     void accessorsDefaultWhenTheTypeIsNotTheOneAskedFor() {
         assertEquals(Map.of(), Json.object(null));
         assertEquals(Map.of(), Json.object("x"));
@@ -140,6 +146,8 @@ class JsonTest {
             assertEquals(g.getAsString(), ours, doc);
         } else if (ours instanceof Long l) {
             assertEquals(0, new BigDecimal(g.getAsString()).compareTo(BigDecimal.valueOf(l)), doc);
+        } else if (ours instanceof java.math.BigInteger big) {
+            assertEquals(new BigDecimal(g.getAsString()).toBigIntegerExact(), big, doc);
         } else {
             assertEquals(Double.parseDouble(g.getAsString()), (Double) ours, doc);
         }
