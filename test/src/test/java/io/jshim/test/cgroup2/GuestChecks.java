@@ -1,8 +1,6 @@
 package io.jshim.test.cgroup2;
 
-import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import io.jshim.test.Busybox;
 import io.jshim.test.CtrEvents;
 import io.jshim.test.CtrTasks;
@@ -14,9 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
 /**
  * The cgroup v2 checks, run inside the v2-only guest (scripts/cgroup2-guest.sh) by {@link CgroupV2GuestTest}:
@@ -25,20 +20,12 @@ import java.util.function.BooleanSupplier;
  *
  * <p>Usage: {@code GuestChecks OUTDIR SHIM_BIN_DIR WORKDIR}
  */
-public final class GuestChecks {
-    static final long MIB = 1024 * 1024;
-    static final Path CGROUP_ROOT = Path.of("/sys/fs/cgroup");
-
+public final class GuestChecks extends GuestBase {
     private final Path out;
-    private final PrivateContainerd containerd;
-    private final Path rootfs;
-    private final Path work;
 
     private GuestChecks(Path out, PrivateContainerd containerd, Path rootfs, Path work) {
+        super(containerd, rootfs, work);
         this.out = out;
-        this.containerd = containerd;
-        this.rootfs = rootfs;
-        this.work = work;
     }
 
     public static void main(String[] args) throws Exception {
@@ -51,13 +38,14 @@ public final class GuestChecks {
         figure(out, "containerd-up-ms", (System.nanoTime() - t0) / 1_000_000);
         Path rootfs = Busybox.rootfs(work.resolve("rootfs"));
         GuestChecks g = new GuestChecks(out, containerd, rootfs, work);
+        OomChecks oom = new OomChecks(containerd, rootfs, work);
         try {
             g.check("layout", g::layout);
             g.check("stats", g::stats);
-            g.check("oom-repeated", g::oomRepeated);
-            g.check("oom-child", g::oomChild);
-            g.check("memory-high-no-oom", g::memoryHighNoOom);
-            g.check("memory-events-local", g::memoryEventsLocal);
+            g.check("oom-repeated", oom::oomRepeated);
+            g.check("oom-child", oom::oomChild);
+            g.check("memory-high-no-oom", oom::memoryHighNoOom);
+            g.check("memory-events-local", oom::memoryEventsLocal);
             g.check("update", g::update);
             g.check("kill-all-shared-pidns", g::killAllSharedPidNamespace);
             g.check("cgroup-kill", g::cgroupKill);
@@ -154,104 +142,6 @@ public final class GuestChecks {
                     + (a.getAsJsonObject("io").has("usage") ? a.getAsJsonObject("io").getAsJsonArray("usage").size() : 0);
         } finally {
             kill(id);
-        }
-    }
-
-    /** Over memory.max: /tasks/oom before /tasks/exit 137, every time. */
-    String oomRepeated() throws Exception {
-        int rounds = Integer.getInteger("jshim.guest.oomRounds", 3);
-        try (CtrEvents events = CtrEvents.start(containerd, work.resolve("events-oom.txt"))) {
-            for (int i = 1; i <= rounds; i++) {
-                String id = "oom-" + i;
-                run(id, "--memory-limit", Long.toString(32 * MIB), "dd", "if=/dev/zero", "of=/dev/null", "bs=256M", "count=1");
-                int status = CtrTasks.awaitStoppedAndDelete(containerd, id);
-                containerd.ctrOk("container", "rm", id);
-                require(status == 137, id + " exit 137, was " + status);
-                List<String> topics = awaitTopics(events, id, "/tasks/delete");
-                require(topics.equals(List.of("/tasks/create", "/tasks/start", "/tasks/oom", "/tasks/exit", "/tasks/delete")),
-                        id + ": one /tasks/oom ahead of the exit: " + topics);
-            }
-        }
-        return rounds + " rounds: create, start, oom, exit 137, delete";
-    }
-
-    /** A child killed by the OOM killer while the init survives: /tasks/oom, the task still running. */
-    String oomChild() throws Exception {
-        String id = "oom-child-1";
-        Path survived = rootfs.resolve("survived");
-        Files.deleteIfExists(survived);
-        try (CtrEvents events = CtrEvents.start(containerd, work.resolve("events-oom-child.txt"))) {
-            run(id, "--memory-limit", Long.toString(32 * MIB), "sh", "-c",
-                    "dd if=/dev/zero of=/dev/null bs=256M count=1; echo $? > /survived; exec sleep 1000");
-            try {
-                await("the init outlives its child", 120, () -> Files.exists(survived));
-                await("/tasks/oom for " + id, 30, () -> topics(events, id).contains("/tasks/oom"));
-                Path cg = cgroupOf(id);
-                long kills = keyValues(cg.resolve("memory.events")).getOrDefault("oom_kill", 0L);
-                require(kills == 1, "memory.events oom_kill 1: " + kills);
-                require(!topics(events, id).contains("/tasks/exit"), "no exit yet: " + topics(events, id));
-                require(containerd.ctrOk("task", "ls").lines().anyMatch(l -> l.startsWith(id + " ") && l.contains("RUNNING")),
-                        "the task still runs");
-                return "child status " + read(survived) + ", topics " + topics(events, id);
-            } finally {
-                kill(id);
-            }
-        }
-    }
-
-    /** memory.high alone throttles and reclaims: its events count "high", and no OOM event is published. */
-    String memoryHighNoOom() throws Exception {
-        String id = "high-1";
-        Path go = rootfs.resolve("go-high");
-        Files.deleteIfExists(go);
-        try (CtrEvents events = CtrEvents.start(containerd, work.resolve("events-high.txt"))) {
-            run(id, "sh", "-c", "while [ ! -e /go-high ]; do sleep 0.1; done; exec dd if=/dev/zero of=/dev/null bs=40M count=1");
-            Path cg = cgroupOf(id);
-            Files.writeString(cg.resolve("memory.high"), Long.toString(24 * MIB));
-            Files.createFile(go);
-            awaitTopics(events, id, "/tasks/exit");
-            Map<String, Long> memoryEvents = keyValues(cg.resolve("memory.events")); // kept until the task is deleted
-            int status = CtrTasks.awaitStoppedAndDelete(containerd, id);
-            containerd.ctrOk("container", "rm", id);
-            List<String> topics = awaitTopics(events, id, "/tasks/delete");
-            require(status == 0, "dd finished under memory.high: " + status);
-            require(memoryEvents.getOrDefault("high", 0L) > 0 && memoryEvents.getOrDefault("oom_kill", 0L) == 0,
-                    "memory.high was hit, no kill: " + memoryEvents);
-            require(!topics.contains("/tasks/oom"), "no /tasks/oom: " + topics);
-            return "exit " + status + ", memory.events " + memoryEvents + ", topics " + topics;
-        }
-    }
-
-    /**
-     * OOM at a parent's memory.max: the kill is counted in the container's memory.events and memory.events.local
-     * (the victim's cgroup), the "oom" itself only at the parent (its memory.events.local); jshim, reading
-     * memory.events' oom_kill as containerd does, reports it.
-     */
-    String memoryEventsLocal() throws Exception {
-        String parent = "cg2-parent-" + ProcessHandle.current().pid();
-        Path p = CGROUP_ROOT.resolve(parent);
-        Files.createDirectories(p);
-        Files.writeString(p.resolve("cgroup.subtree_control"), "+memory +pids +cpu");
-        Files.writeString(p.resolve("memory.max"), Long.toString(32 * MIB));
-        String id = "oom-parent-1";
-        try (CtrEvents events = CtrEvents.start(containerd, work.resolve("events-parent.txt"))) {
-            run(id, "--cgroup=/" + parent + "/" + id, "dd", "if=/dev/zero", "of=/dev/null", "bs=256M", "count=1");
-            Path c = p.resolve(id);
-            int status = CtrTasks.awaitStoppedAndDelete(containerd, id);
-            containerd.ctrOk("container", "rm", id);
-            List<String> topics = awaitTopics(events, id, "/tasks/delete");
-            require(status == 137, "exit 137: " + status);
-            require(topics.equals(List.of("/tasks/create", "/tasks/start", "/tasks/oom", "/tasks/exit", "/tasks/delete")),
-                    "a parent's OOM kill of the container gives /tasks/oom before its exit: " + topics);
-            Map<String, Long> parentEvents = keyValues(p.resolve("memory.events"));
-            Map<String, Long> parentLocal = keyValues(p.resolve("memory.events.local"));
-            require(parentEvents.getOrDefault("oom_kill", 0L) == 1, "parent memory.events oom_kill 1: " + parentEvents);
-            require(parentLocal.getOrDefault("oom_kill", 0L) == 0, "parent memory.events.local oom_kill 0: " + parentLocal);
-            require(parentLocal.getOrDefault("oom", 0L) >= 1, "parent memory.events.local oom >= 1: " + parentLocal);
-            require(!Files.exists(c), "the container's cgroup is removed with the task");
-            return "parent events " + parentEvents + ", parent local " + parentLocal + ", topics " + topics;
-        } finally {
-            rmdirQuietly(p);
         }
     }
 
@@ -356,162 +246,4 @@ public final class GuestChecks {
         }
     }
 
-    // ---- helpers ----
-
-    private void run(String id, String... rest) throws Exception {
-        containerd.ctrOk(CtrTasks.run(rootfs, id, withDetach(rest)));
-    }
-
-    private static String[] withDetach(String[] rest) {
-        String[] a = new String[rest.length + 1];
-        a[0] = "-d";
-        System.arraycopy(rest, 0, a, 1, rest.length);
-        return a;
-    }
-
-    private void kill(String id) {
-        try {
-            if (containerd.ctr("task", "kill", "-s", "KILL", id).status() == 0) {
-                CtrTasks.awaitStoppedAndDelete(containerd, id);
-            } else {
-                containerd.ctr("task", "delete", id);
-            }
-            containerd.ctr("container", "rm", id);
-        } catch (Exception e) {
-            System.err.println("cleanup of " + id + ": " + e);
-        }
-    }
-
-    private Path bundle(String id) {
-        return containerd.state().resolve("io.containerd.runtime.v2.task").resolve(containerd.namespace()).resolve(id);
-    }
-
-    private int daemonPid(String id) throws IOException {
-        Path pidFile = bundle(id).resolve("shim.pid");
-        return Integer.parseInt(read(pidFile));
-    }
-
-    private void assertDaemonOutsideContainer(String id) throws Exception {
-        assertDaemonOutsideContainer(id, daemonPid(id));
-    }
-
-    private void assertDaemonOutsideContainer(String id, int daemonPid) throws Exception {
-        String daemon = unifiedPath(daemonPid);
-        String container = "/" + CGROUP_ROOT.relativize(cgroupOf(id));
-        require(!daemon.equals(container) && !daemon.startsWith(container + "/"),
-                "daemon of " + id + " in " + daemon + ", not in the container's " + container);
-    }
-
-    private int taskPid(String id) throws Exception {
-        for (String l : containerd.ctrOk("task", "ls").lines().toList()) {
-            String[] f = l.trim().split("\\s+");
-            if (f.length >= 2 && f[0].equals(id)) {
-                return Integer.parseInt(f[1]);
-            }
-        }
-        throw new AssertionError("no task " + id);
-    }
-
-    private Path cgroupOf(String id) throws Exception {
-        String path = unifiedPath(taskPid(id));
-        return CGROUP_ROOT.resolve(path.substring(1));
-    }
-
-    static String unifiedPath(int pid) throws IOException {
-        return Files.readAllLines(Path.of("/proc/" + pid + "/cgroup")).stream().filter(l -> l.startsWith("0::"))
-                .map(l -> l.substring(3)).findFirst().orElseThrow(() -> new AssertionError("no 0:: line for " + pid));
-    }
-
-    private JsonObject metrics(String id) throws Exception {
-        JsonElement e = JsonParser.parseString(containerd.ctrOk("task", "metrics", "--format", "json", id));
-        return e.getAsJsonObject();
-    }
-
-    private JsonObject metricsUnchecked(String id) {
-        try {
-            return metrics(id);
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    /** A u64 of the decoded Metrics; 0 when omitted (Go's omitempty drops zeros). */
-    static BigInteger u64(JsonObject m, String section, String field) {
-        if (!m.has(section) || !m.getAsJsonObject(section).has(field)) {
-            return BigInteger.ZERO;
-        }
-        return m.getAsJsonObject(section).get(field).getAsBigInteger();
-    }
-
-    static int hugePageSizes() throws IOException {
-        Path dir = Path.of("/sys/kernel/mm/hugepages");
-        if (!Files.isDirectory(dir)) {
-            return 0;
-        }
-        try (var s = Files.list(dir)) {
-            return (int) s.count();
-        }
-    }
-
-    private List<String> awaitTopics(CtrEvents events, String id, String last) throws Exception {
-        await(last + " for " + id, 60, () -> topics(events, id).contains(last));
-        return topics(events, id);
-    }
-
-    private static List<String> topics(CtrEvents events, String id) {
-        try {
-            return events.of(id).stream().map(CtrEvents.Line::topic).toList();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    static Map<String, Long> keyValues(Path file) throws IOException {
-        Map<String, Long> m = new java.util.TreeMap<>();
-        for (String l : Files.readAllLines(file)) {
-            String[] f = l.trim().split("\\s+");
-            if (f.length == 2) {
-                m.put(f[0], Long.parseLong(f[1]));
-            }
-        }
-        return m;
-    }
-
-    static String read(Path file) throws IOException {
-        return Files.readString(file).trim();
-    }
-
-    static void require(boolean ok, String what) {
-        if (!ok) {
-            throw new AssertionError(what);
-        }
-    }
-
-    /** Polls {@code done} every 50 ms (each poll asks ctr or reads a file) until true or {@code seconds} pass. */
-    static void await(String what, int seconds, BooleanSupplier done) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (!done.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within " + seconds + " s: " + what);
-            }
-            Thread.sleep(50);
-        }
-    }
-
-    static String which(String command) {
-        for (String d : System.getenv("PATH").split(":")) {
-            if (Files.isExecutable(Path.of(d, command))) {
-                return Path.of(d, command).toString();
-            }
-        }
-        throw new AssertionError("no " + command + " on PATH");
-    }
-
-    static void rmdirQuietly(Path cgroup) {
-        try {
-            Files.deleteIfExists(cgroup);
-        } catch (IOException e) {
-            System.err.println("rmdir " + cgroup + ": " + e);
-        }
-    }
 }

@@ -41,7 +41,7 @@ final class ShimCgroupCheck {
                         bin.resolve("containerd-shim-jshim-v2").toString(), "-namespace", namespace, "-id", "cg-1",
                         "-address", work.resolve("no-containerd.sock").toString(), "start")
                 .withWorkDir(bundle), options.toByteArray(), Duration.ofSeconds(120));
-        GuestChecks.require(start.status() == 0, "start: " + start.stderrText());
+        GuestBase.require(start.status() == 0, "start: " + start.stderrText());
         String address = start.stdoutText();
         Map<String, String> md = Map.of("containerd-namespace-ttrpc", namespace);
         try (TtrpcClient shim = TtrpcClient.connect(Path.of(address.substring("unix://".length())),
@@ -49,18 +49,18 @@ final class ShimCgroupCheck {
             int daemon = shim.call(ShimHarness.V2, "Connect", ConnectRequest.newBuilder().setId("cg-1").build(),
                     ConnectResponse.parser(), Duration.ofSeconds(60), md).getShimPid();
             try {
-                String in = GuestChecks.unifiedPath(daemon);
-                GuestChecks.require(in.equals(cgroup), "daemon " + daemon + " in " + in + ", not " + cgroup);
-                String procs = Files.readString(GuestChecks.CGROUP_ROOT.resolve("jshim-guest/shims/cgroup.procs"));
-                GuestChecks.require(procs.lines().anyMatch(l -> l.equals(Integer.toString(daemon))),
+                String in = GuestBase.unifiedPath(daemon);
+                GuestBase.require(in.equals(cgroup), "daemon " + daemon + " in " + in + ", not " + cgroup);
+                String procs = Files.readString(GuestBase.CGROUP_ROOT.resolve("jshim-guest/shims/cgroup.procs"));
+                GuestBase.require(procs.lines().anyMatch(l -> l.equals(Integer.toString(daemon))),
                         "cgroup.procs of " + cgroup + ": " + procs);
                 return "daemon " + daemon + " in 0::" + in;
             } finally {
                 shim.call(ShimHarness.V2, "Shutdown", ShutdownRequest.newBuilder().setId("cg-1").build(),
                         Empty.parser(), Duration.ofSeconds(60), md);
-                GuestChecks.await("the daemon exits", 60, () -> !Files.exists(Path.of("/proc/" + daemon)));
-                GuestChecks.rmdirQuietly(GuestChecks.CGROUP_ROOT.resolve("jshim-guest/shims"));
-                GuestChecks.rmdirQuietly(GuestChecks.CGROUP_ROOT.resolve("jshim-guest"));
+                GuestBase.await("the daemon exits", 60, () -> !Files.exists(Path.of("/proc/" + daemon)));
+                GuestBase.rmdirQuietly(GuestBase.CGROUP_ROOT.resolve("jshim-guest/shims"));
+                GuestBase.rmdirQuietly(GuestBase.CGROUP_ROOT.resolve("jshim-guest"));
             }
         }
     }
