@@ -8,6 +8,9 @@ command -v ctr >/dev/null || need+=(containerd)
 dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 command -v setpriv >/dev/null || need+=(util-linux)
 command -v cc >/dev/null || need+=(gcc libc6-dev) # the reaper's JNI trampoline (reaper/src/main/c)
+command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86) # the cgroup v2 guest (CgroupV2GuestTest)
+ls /boot/vmlinuz-* >/dev/null 2>&1 || need+=(linux-image-amd64)       # its kernel, booted by qemu, never by the host
+command -v cpio >/dev/null || need+=(cpio)                            # its initramfs
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -45,6 +45,23 @@ public sealed interface Cgroup permits CgroupV1, CgroupV2 {
      */
     java.util.List<Integer> processes() throws IOException;
 
+    /**
+     * Whether any process is left in the cgroup or, on v2, in a cgroup below it (a container may nest its own);
+     * false when it is gone.
+     */
+    default boolean populated() throws IOException {
+        return !processes().isEmpty();
+    }
+
+    /**
+     * Kills every process of the cgroup and of the cgroups below it at once, with no race against forks, where the
+     * kernel offers it (cgroup v2's cgroup.kill, Linux 5.14; runc 1.2 uses it for kill --all). False when it does
+     * not: the caller falls back to {@code runc kill --all}.
+     */
+    default boolean killAll() throws IOException {
+        return false;
+    }
+
     /** cgroup.procs of {@code dir}: one pid a line; none when the cgroup is gone. */
     static java.util.List<Integer> readProcs(java.nio.file.Path dir) throws IOException {
         return CgroupFiles.lines(dir.resolve("cgroup.procs")).orElse(java.util.List.of()).stream()

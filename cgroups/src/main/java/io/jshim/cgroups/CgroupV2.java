@@ -55,4 +55,37 @@ public record CgroupV2(Path dir) implements Cgroup {
     public java.util.List<Integer> processes() throws IOException {
         return Cgroup.readProcs(dir);
     }
+
+    /** cgroup.events' "populated": it counts the cgroups below too, and one read of it is cheaper than cgroup.procs. */
+    @Override
+    public boolean populated() throws IOException {
+        try {
+            java.util.Optional<java.util.Map<String, Long>> events =
+                    CgroupFiles.readKeyValues(dir.resolve("cgroup.events"), CgroupFiles.Max.ZERO);
+            if (events.isPresent() && events.get().containsKey("populated")) {
+                return events.get().get("populated") != 0;
+            }
+        } catch (IOException e) {
+            if (!exists()) {
+                return false; // ENODEV while the cgroup is being removed
+            }
+            throw e;
+        }
+        return exists() && !processes().isEmpty();
+    }
+
+    @Override
+    public boolean killAll() throws IOException {
+        Path kill = dir.resolve("cgroup.kill");
+        if (!Files.exists(kill) || Cgroup.forPid((int) ProcessHandle.current().pid()) instanceof CgroupV2 self
+                && self.dir().startsWith(dir)) {
+            return false; // never kill ourselves: leave a cgroup that holds the shim to runc's pid-by-pid kill
+        }
+        try {
+            Files.writeString(kill, "1", java.nio.charset.StandardCharsets.US_ASCII);
+        } catch (java.nio.file.NoSuchFileException gone) {
+            // removed meanwhile: nothing left to kill
+        }
+        return true;
+    }
 }

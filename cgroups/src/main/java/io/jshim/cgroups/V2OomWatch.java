@@ -60,6 +60,10 @@ final class V2OomWatch extends OomWatch {
 
     @Override
     void evaluate(boolean notified) {
+        // populated before oom_kill: the kernel counts a kill before it sends the SIGKILL, and the cgroup is empty
+        // only once its last process has exited, so a "populated 0" read first means the oom_kill read next
+        // includes every kill. The other order loses a kill that lands between the reads.
+        boolean emptied = notified && !populated();
         Optional<Map<String, Long>> events;
         try {
             events = CgroupFiles.readKeyValues(dir.resolve("memory.events"), CgroupFiles.Max.ALL_ONES);
@@ -75,7 +79,7 @@ final class V2OomWatch extends OomWatch {
         if (kills != null) {
             reportKills(kills);
         }
-        if (notified && !populated()) {
+        if (emptied) {
             LOG.debug("cgroup {} is empty; no longer watching it for OOM", dir);
             owner.release(this);
         }

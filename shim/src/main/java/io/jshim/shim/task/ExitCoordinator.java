@@ -282,7 +282,7 @@ public final class ExitCoordinator {
         if (c.killAllOnInitExit()) {
             // No private PID namespace: nothing else will end what is left of the container.
             try {
-                c.runc().kill(c.id(), 9, true);
+                killAll(c);
                 awaitKilled(c);
             } catch (RuncException | IOException e) {
                 log.debug("[{}] kill --all after init exit: {}", c.id(), e.getMessage());
@@ -305,6 +305,16 @@ public final class ExitCoordinator {
         }
     }
 
+    /** SIGKILL to every process of the container: through cgroup.kill where the kernel has it, else runc kill --all. */
+    private static void killAll(Container c) throws RuncException, IOException {
+        io.jshim.cgroups.Cgroup cgroup = c.cgroup();
+        if (cgroup != null && cgroup.killAll()) {
+            log.debug("[{}] killed what is left through cgroup.kill", c.id());
+            return;
+        }
+        c.runc().kill(c.id(), 9, true);
+    }
+
     /**
      * {@code runc kill --all} returns once the signals are sent, not once the processes are dead; the init's
      * TaskExit promises none is left, so wait (bounded) until the container's cgroup is empty. A process leaves
@@ -318,7 +328,7 @@ public final class ExitCoordinator {
         long deadline = System.nanoTime() + KILL_ALL_LIMIT.toNanos();
         long pauseMicros = 100;
         try {
-            while (!cgroup.processes().isEmpty()) {
+            while (cgroup.populated()) {
                 if (System.nanoTime() - deadline > 0) {
                     log.warn("[{}] processes still in the cgroup {} after kill --all: {}", c.id(), KILL_ALL_LIMIT,
                             cgroup.processes());

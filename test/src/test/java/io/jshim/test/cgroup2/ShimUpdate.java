@@ -1,0 +1,34 @@
+package io.jshim.test.cgroup2;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Empty;
+import io.jshim.proto.task.UpdateTaskRequest;
+import io.jshim.test.PrivateContainerd;
+import io.jshim.test.ShimHarness;
+import io.jshim.ttrpc.EventLoops;
+import io.jshim.ttrpc.TtrpcClient;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+/** Task.Update on a container's shim, as containerd's Tasks.Update forwards it (ctr 1.6 has no "task update"). */
+final class ShimUpdate {
+    private ShimUpdate() {}
+
+    static void update(PrivateContainerd containerd, String id, String linuxResourcesJson) throws Exception {
+        String address = Files.readString(containerd.state().resolve("io.containerd.runtime.v2.task")
+                .resolve(containerd.namespace()).resolve(id).resolve("address"));
+        try (TtrpcClient shim = TtrpcClient.connect(Path.of(address.substring("unix://".length())),
+                EventLoops.shared(), Duration.ofSeconds(30))) {
+            shim.call(ShimHarness.V2, "Update", UpdateTaskRequest.newBuilder().setId(id)
+                            .setResources(Any.newBuilder()
+                                    .setTypeUrl("types.containerd.io/opencontainers/runtime-spec/1/LinuxResources")
+                                    .setValue(ByteString.copyFrom(linuxResourcesJson, StandardCharsets.UTF_8)))
+                            .build(),
+                    Empty.parser(), Duration.ofSeconds(60), Map.of("containerd-namespace-ttrpc", containerd.namespace()));
+        }
+    }
+}
