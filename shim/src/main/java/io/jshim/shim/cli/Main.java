@@ -33,6 +33,9 @@ public final class Main {
             out.println("  Runtime:  Java " + Runtime.version());
             return 0;
         }
+        if (flags.is("info")) {
+            return InfoCommand.run(System.in.readAllBytes(), out, err);
+        }
         Path cwd = Path.of("").toAbsolutePath();
         return switch (flags.action()) {
             case "start" -> new StartCommand(flags, cwd, System.in.readAllBytes()).run(out);
