@@ -15,7 +15,7 @@ MVN_TEST ?= mvn -B -ntp
 # make test runs every test with small counts; make stress with the issues' full counts.
 SCALE    ?= small
 
-.PHONY: all build test test-cgroup2 stress install uninstall run bench clean deps check-jdk
+.PHONY: all build test test-cgroup2 test-containerd2 stress install uninstall run bench clean deps check-jdk
 
 all: build
 
@@ -43,6 +43,25 @@ test-cgroup2: check-jdk deps
 
 stress:
 	$(MAKE) test SCALE=full
+
+# The end-to-end tests against containerd 2.x (JUnit tag containerd2, left out of make test): the release's
+# tarball from CONTAINERD2_DIR (by default ../shared/containerd-2.3.4 beside the repository) is unpacked into the
+# build directory and its containerd, ctr and runc shim are run privately. Without the tarball this fails.
+CONTAINERD2_DIR     ?= ../shared/containerd-2.3.4
+CONTAINERD2_TARBALL ?= containerd-2.3.4-linux-amd64.tar.xz
+CONTAINERD2_BUILD   := $(CURDIR)/test/target/containerd2
+
+test-containerd2: check-jdk deps
+	@tarball="$(CONTAINERD2_DIR)/$(CONTAINERD2_TARBALL)"; \
+	  if [ ! -f "$$tarball" ]; then \
+	    echo "test-containerd2: $$tarball not found: set CONTAINERD2_DIR to the directory that holds $(CONTAINERD2_TARBALL)"; \
+	    exit 1; fi; \
+	  rm -rf "$(CONTAINERD2_BUILD)" && mkdir -p "$(CONTAINERD2_BUILD)" && tar -xJf "$$tarball" -C "$(CONTAINERD2_BUILD)" \
+	  && "$(CONTAINERD2_BUILD)/bin/containerd" --version
+	@set -o pipefail; $(MVN_TEST) -Djshim.scale=$(SCALE) -Dgroups=containerd2 -Djshim.excludedGroups= \
+	  -Djshim.containerd2=$(CONTAINERD2_BUILD) install 2>&1 \
+	  | grep --line-buffered -v -e '^WARNING: .*sun.misc.Unsafe' -e '^\[INFO\] Download' | tee target-test-containerd2.log; \
+	  status=$${PIPESTATUS[0]}; ./scripts/test-summary.sh target-test-containerd2.log; exit $$status
 
 install: build
 	@./scripts/install.sh "$(BINDIR)" "$(LIBDIR)"

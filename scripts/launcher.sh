@@ -215,6 +215,89 @@ watchdog() {
     done
 }
 
+# `-info`, which containerd 2.x runs before the first task of a runtime: the containerd.types.RuntimeInfo protobuf
+# on stdout, as InfoCommand writes it (the tests compare the two): name, version {Main.VERSION}, the runtime
+# options Any from stdin echoed (containerd.runc.v1.Options under that type URL, naming the runc binary), and
+# `<runc> features` without its whitespace as an Any. perl without modules; without perl, status 1: the JVM.
+runtime_info() {
+    command -v perl >/dev/null 2>&1 || return 1
+    # shellcheck disable=SC2016
+    exec perl -e '
+        my $name = "containerd-shim-jshim-v2";
+        sub fail { print STDERR "$name: $_[0]"; exit 1 }
+        sub uvarint {
+            my ($b, $i) = @_; my ($v, $s) = (0, 0);
+            while (1) {
+                die "truncated\n" if $i >= length $b;
+                my $c = ord substr($b, $i++, 1);
+                $v |= ($c & 127) << $s; $s += 7;
+                last if $c < 128;
+                die "varint too long\n" if $s > 63;
+            }
+            return ($v, $i);
+        }
+        # a message as [number, wire type, value]; die on bytes that are not one
+        sub fields {
+            my ($b) = @_; my ($i, @f) = (0);
+            while ($i < length $b) {
+                my ($key, $v, $l); ($key, $i) = uvarint($b, $i);
+                my $t = $key & 7;
+                if ($t == 0) { ($v, $i) = uvarint($b, $i) }
+                elsif ($t == 2) { ($l, $i) = uvarint($b, $i); $v = substr($b, $i, $l); $i += $l }
+                elsif ($t == 1) { $v = substr($b, $i, 8); $i += 8 }
+                elsif ($t == 5) { $v = substr($b, $i, 4); $i += 4 }
+                else { die "wire type $t\n" }
+                die "truncated\n" if $i > length $b;
+                push @f, [$key >> 3, $t, $v];
+            }
+            return @f;
+        }
+        sub varint { my ($v) = @_; my $o = ""; while ($v >= 128) { $o .= chr(($v & 127) | 128); $v >>= 7 } $o . chr($v) }
+        sub field { my ($n, $b) = @_; length $b ? chr($n << 3 | 2) . varint(length $b) . $b : "" }
+        binmode STDIN; binmode STDOUT;
+        my $in = do { local $/; <STDIN> }; $in = "" unless defined $in;
+        my ($options, $binary) = ("", "runc");
+        if (length $in) {
+            my ($url, $value) = ("", "");
+            my @any = eval { fields($in) }; fail("failed to read runtime options: $@") if $@;
+            for (@any) { $url = $_->[2] if $_->[0] == 1 && $_->[1] == 2; $value = $_->[2] if $_->[0] == 2 && $_->[1] == 2 }
+            (my $type = $url) =~ s{.*/}{};
+            if ($type eq "containerd.runc.v1.Options") {
+                $url = $type;
+                my @o = eval { fields($value) }; fail("failed to read runtime options: $@") if $@;
+                for (@o) { $binary = $_->[2] if $_->[0] == 6 && $_->[1] == 2 && length $_->[2] }
+            }
+            $options = chr(3 << 3 | 2) . varint(length(field(1, $url) . field(2, $value))) . field(1, $url) . field(2, $value);
+        }
+        my $path;
+        if ($binary =~ m{/}) { $path = $binary if -f $binary && -x _ }
+        else {
+            for my $dir (split /:/, (defined $ENV{PATH} ? $ENV{PATH} : ""), -1) {
+                my $p = ($dir eq "" ? "." : $dir) . "/$binary";
+                if (-f $p && -x _) { $path = $p; last }
+            }
+        }
+        fail("failed to look up the path of \"$binary\": executable file not found in \$PATH") unless defined $path;
+        my $features = "";
+        my $pid = open(my $fh, "-|");
+        if (defined $pid && $pid == 0) {
+            open(STDIN, "<", "/dev/null"); open(STDERR, ">", "/dev/null");
+            exec { $path } $path, "features" or exit 127;
+        }
+        if (defined $pid) {
+            binmode $fh;
+            my $json = do { local $/; <$fh> }; $json = "" unless defined $json;
+            if (close($fh)) {
+                $json =~ s/("(?:[^"\\]|\\.)*")|[ \t\r\n]+/defined $1 ? $1 : ""/ge;
+                $features = field(4, field(1, "types.containerd.io/opencontainers/runtime-spec/1/features/Features")
+                    . field(2, $json)) if $json =~ /^\{.*\}$/s;
+            }
+        }
+        print field(1, "io.containerd.jshim.v2"), field(2, field(1, "0.1.0")), $options, $features;
+        exit 0;
+    '
+}
+
 # A varint (or a whole field) appended to $pb as printf octal escapes; $pblen counts the bytes. Arithmetic only:
 # a $(printf) per byte would fork a subshell for each of the ~15 bytes (delete runs for every container).
 varint() {
@@ -296,6 +379,15 @@ fast_delete() {
     exit 0
 }
 
+if [ -z "$JSHIM_NO_FASTPATH" ]; then
+    for a in "$@"; do
+        case "$a" in
+            -info|--info|-info=true|--info=true) runtime_info ;;
+            -*) ;;
+            *) break ;;
+        esac
+    done
+fi
 if [ -z "$JSHIM_NO_FASTPATH" ] && parse "$@"; then
     case "$action" in
         start)

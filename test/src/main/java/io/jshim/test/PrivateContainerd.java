@@ -20,9 +20,11 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * A containerd of the test's own: its own root, state, sockets and config under one directory, started as a
- * child of the test JVM and stopped by pid. Other containerd instances on the machine are never touched.
+ * child of the test JVM and stopped by pid. Other containerd instances on the machine are never touched. Which
+ * containerd (the system's 1.6, or 2.x unpacked by {@code make test-containerd2}) is a {@link ContainerdRelease}.
  */
 public final class PrivateContainerd implements AutoCloseable {
+    private final ContainerdRelease release;
     private final Path dir;
     private final Path socket;
     private final Path logFile;
@@ -33,7 +35,9 @@ public final class PrivateContainerd implements AutoCloseable {
     private final String namespace = "jshim-e2e-" + ProcessHandle.current().pid();
     private Child process;
 
-    private PrivateContainerd(Path dir, List<String> extraPath, java.util.Map<String, String> extraEnv) {
+    private PrivateContainerd(ContainerdRelease release, Path dir, java.util.Map<String, String> extraEnv,
+            List<String> extraPath) {
+        this.release = release;
         this.extraEnv = extraEnv;
         this.dir = dir;
         this.socket = dir.resolve("c.sock");
@@ -43,13 +47,25 @@ public final class PrivateContainerd implements AutoCloseable {
 
     /** Starts containerd in {@code dir}; {@code pathDirs} go in front of PATH (where the shim binary is). */
     public static PrivateContainerd start(Path dir, String... pathDirs) throws IOException, InterruptedException {
-        return start(dir, java.util.Map.of(), pathDirs);
+        return start(ContainerdRelease.SYSTEM, dir, pathDirs);
     }
 
     /** As {@link #start(Path, String...)}, with {@code env} added to containerd's (and so its shims') environment. */
     public static PrivateContainerd start(Path dir, java.util.Map<String, String> env, String... pathDirs)
             throws IOException, InterruptedException {
-        PrivateContainerd c = new PrivateContainerd(dir, Arrays.asList(pathDirs), env);
+        return start(ContainerdRelease.SYSTEM, dir, env, pathDirs);
+    }
+
+    /** Starts {@code release}'s containerd in {@code dir}; {@code pathDirs} go in front of PATH. */
+    public static PrivateContainerd start(ContainerdRelease release, Path dir, String... pathDirs)
+            throws IOException, InterruptedException {
+        return start(release, dir, java.util.Map.of(), pathDirs);
+    }
+
+    /** The same with {@code env} added to containerd's environment, which the shims it runs inherit. */
+    public static PrivateContainerd start(ContainerdRelease release, Path dir, java.util.Map<String, String> env,
+            String... pathDirs) throws IOException, InterruptedException {
+        PrivateContainerd c = new PrivateContainerd(release, dir, env, Arrays.asList(pathDirs));
         c.writeConfig();
         c.launch();
         return c;
@@ -57,18 +73,11 @@ public final class PrivateContainerd implements AutoCloseable {
 
     private void writeConfig() throws IOException {
         Files.createDirectories(dir);
-        Files.writeString(dir.resolve("config.toml"), """
-                version = 2
-                root = "%s"
-                state = "%s"
-                disabled_plugins = ["io.containerd.grpc.v1.cri"]
-                [grpc]
-                  address = "%s"
-                [ttrpc]
-                  address = "%s.ttrpc"
-                [debug]
-                  level = "debug"
-                """.formatted(dir.resolve("root"), dir.resolve("state"), socket, socket));
+        Files.writeString(dir.resolve("config.toml"), release.config(dir.resolve("root"), dir.resolve("state"), socket));
+    }
+
+    public ContainerdRelease release() {
+        return release;
     }
 
     /** (Re)starts the daemon with the same root, state and sockets. */
@@ -79,7 +88,7 @@ public final class PrivateContainerd implements AutoCloseable {
         env.putAll(extraEnv);
         int log = Posix.open(logFile.toString(), Posix.O_WRONLY | Posix.O_CREAT | Posix.O_APPEND | Posix.O_CLOEXEC, 0644);
         try {
-            process = Reaper.get().spawn(SpawnSpec.of("containerd", "--config", dir.resolve("config.toml").toString())
+            process = Reaper.get().spawn(SpawnSpec.of(release.containerd(), "--config", dir.resolve("config.toml").toString())
                     .withEnv(env).withFd(1, log).withFd(2, log).withNewSession());
         } finally {
             Posix.close(log);
@@ -159,7 +168,7 @@ public final class PrivateContainerd implements AutoCloseable {
 
     /** {@code ctr} aimed at this containerd and this run's namespace. */
     public List<String> ctrCommand() {
-        return new ArrayList<>(List.of("ctr", "--address", socket.toString(), "--namespace", namespace));
+        return new ArrayList<>(List.of(release.ctr(), "--address", socket.toString(), "--namespace", namespace));
     }
 
     public String namespace() {

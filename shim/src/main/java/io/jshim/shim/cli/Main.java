@@ -33,6 +33,9 @@ public final class Main {
             out.println("  Runtime:  Java " + Runtime.version());
             return 0;
         }
+        if (flags.is("info")) {
+            return InfoCommand.run(System.in.readAllBytes(), out, err);
+        }
         if (!flags.action().equals("events")) {
             io.jshim.reaper.Arch.require(); // before any struct is laid out by hand: start, delete, the daemon
         }

@@ -37,7 +37,7 @@ import java.util.List;
  */
 public final class TaskMethods {
     /** The service names the Task API is served under (v3: containerd 2.x with a version-3 shim). */
-    public static final List<String> SERVICES = List.of("containerd.task.v2.Task", "containerd.task.v3.Task");
+    public static final List<String> SERVICES = List.of(TtrpcTaskFace.SERVICE, TtrpcTaskV3Face.SERVICE);
 
     private TaskMethods() {}
 

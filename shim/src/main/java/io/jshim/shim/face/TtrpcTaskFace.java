@@ -10,26 +10,27 @@ import java.util.List;
 
 /**
  * The Task API over ttrpc: registers the methods of {@link TaskMethods} under {@code containerd.task.v2.Task}
- * (containerd 1.6/1.7, 2.x with a version-2 shim) and {@code containerd.task.v3.Task} (same messages). The
- * namespace comes from the {@code containerd-namespace-ttrpc} metadata.
+ * (containerd 1.6/1.7, 2.0-2.2) and, through {@link TtrpcTaskV3Face}, {@code containerd.task.v3.Task}
+ * (containerd 2.3+, to which start answers version 3). The namespace comes from the
+ * {@code containerd-namespace-ttrpc} metadata.
  */
 public final class TtrpcTaskFace {
     public static final List<String> SERVICES = TaskMethods.SERVICES;
+    static final String SERVICE = "containerd.task.v2.Task";
     static final String NAMESPACE_KEY = "containerd-namespace-ttrpc";
 
     private TtrpcTaskFace() {}
 
     public static TtrpcServer.Builder register(TtrpcServer.Builder b, TaskService t) {
         List<TaskMethod<?, ?>> methods = TaskMethods.of(t);
-        for (String s : SERVICES) {
-            for (TaskMethod<?, ?> m : methods) {
-                register(b, s, m);
-            }
+        for (TaskMethod<?, ?> m : methods) {
+            register(b, SERVICE, m);
         }
+        TtrpcTaskV3Face.register(b, methods);
         return b;
     }
 
-    private static <Req extends Message, Resp extends Message> void register(TtrpcServer.Builder b, String service,
+    static <Req extends Message, Resp extends Message> void register(TtrpcServer.Builder b, String service,
             TaskMethod<Req, Resp> m) {
         Execution where = m.neverBlocks() ? Execution.EVENT_LOOP : Execution.VIRTUAL_THREAD;
         b.register(service, m.name(), where, m.parser(), (ctx, request) -> {

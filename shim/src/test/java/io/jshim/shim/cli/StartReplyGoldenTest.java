@@ -28,15 +28,18 @@ class StartReplyGoldenTest {
         return bytes.toByteArray();
     }
 
+    /** The socket path alone: what containerd 2.x dials for a gRPC shim. */
+    static final String PATH = ADDRESS.substring("unix://".length());
+
     /** BootstrapResult by hand: 08 version, 12 len address, 1a len protocol (fields 1, 2, 3). */
-    private static byte[] bootstrapResult(int version, String protocol) {
-        byte[] a = ADDRESS.getBytes(StandardCharsets.US_ASCII);
+    private static byte[] bootstrapResult(int version, String address, String protocol) {
+        byte[] a = address.getBytes(StandardCharsets.US_ASCII);
         byte[] p = protocol.getBytes(StandardCharsets.US_ASCII);
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         b.write(0x08);
         b.write(version);
         b.write(0x12);
-        b.write(a.length); // 89 < 128: one varint byte
+        b.write(a.length); // 89 or 82 < 128: one varint byte
         b.writeBytes(a);
         b.write(0x1a);
         b.write(p.length);
@@ -50,26 +53,35 @@ class StartReplyGoldenTest {
     }
 
     @Test
-    void grpcWithoutBootstrapIsTheVersion3JsonOfContainerd20To22() throws Exception {
-        String golden = "{\"version\":3,\"address\":\"" + ADDRESS + "\",\"protocol\":\"grpc\"}";
+    void grpcWithoutBootstrapIsTheVersion3JsonOfContainerd20To22WithTheBarePath() throws Exception {
+        String golden = "{\"version\":3,\"address\":\"" + PATH + "\",\"protocol\":\"grpc\"}";
         assertArrayEquals(golden.getBytes(StandardCharsets.US_ASCII), reply(Protocol.GRPC, null));
     }
 
     @Test
-    void ttrpcWithBootstrapIsABootstrapResultVersion2() throws Exception {
+    void ttrpcWithBootstrapIsABootstrapResultVersion3() throws Exception {
         byte[] out = reply(Protocol.TTRPC, PARAMS);
-        assertEquals("0802125975" + HexFormat.of().formatHex("nix:///run/containerd/s/".getBytes()),
+        assertEquals("0803125975" + HexFormat.of().formatHex("nix:///run/containerd/s/".getBytes()),
                 HexFormat.of().formatHex(out).substring(0, 10 + 2 * 24));
-        assertArrayEquals(bootstrapResult(2, "ttrpc"), out);
+        assertArrayEquals(bootstrapResult(3, ADDRESS, "ttrpc"), out);
         BootstrapResult r = BootstrapResult.parseFrom(out);
-        assertEquals(2, r.getVersion());
+        assertEquals(3, r.getVersion());
         assertEquals("ttrpc", r.getProtocol());
     }
 
     @Test
-    void grpcWithBootstrapIsABootstrapResultVersion3() throws Exception {
+    void theTtrpcVersionMayBeHeldAt2AndATypoIsAnError() {
+        assertEquals(3, Protocol.ttrpcVersion(null));
+        assertEquals(3, Protocol.ttrpcVersion(""));
+        assertEquals(2, Protocol.ttrpcVersion("2"));
+        assertEquals(3, Protocol.ttrpcVersion(" 3 "));
+        assertThrows(IllegalArgumentException.class, () -> Protocol.ttrpcVersion("4"));
+    }
+
+    @Test
+    void grpcWithBootstrapIsABootstrapResultVersion3WithTheBarePath() throws Exception {
         byte[] out = reply(Protocol.GRPC, PARAMS);
-        assertArrayEquals(bootstrapResult(3, "grpc"), out);
+        assertArrayEquals(bootstrapResult(3, PATH, "grpc"), out);
         assertEquals("1a0467727063", HexFormat.of().formatHex(out).substring(2 * (out.length - 6)));
     }
 
