@@ -19,13 +19,18 @@ public final class InstalledShim {
 
     /** Runs scripts/install.sh into {@code dir}; returns the bin directory holding containerd-shim-jshim-v2. */
     public static Path install(Path dir) throws Exception {
+        return install(dir, Duration.ofSeconds(240)); // its AOT training run is slow on busy cores
+    }
+
+    /** As {@link #install(Path)}, waiting up to {@code timeout} for the script. */
+    public static Path install(Path dir, Duration timeout) throws Exception {
         Path bin = dir.resolve("bin");
         Path lib = dir.resolve("lib");
         var env = new java.util.HashMap<>(System.getenv());
         env.putIfAbsent("JAVA_HOME", System.getProperty("java.home"));
         CommandResult r = new Monitor(Reaper.get()).run(SpawnSpec.of("bash",
                 repoRoot().resolve("scripts/install.sh").toString(), bin.toString(), lib.toString()).withEnv(env),
-                null, Duration.ofSeconds(240)); // its AOT training run is slow on busy cores
+                null, timeout);
         if (r.status() != 0) {
             throw new IllegalStateException("install.sh failed: " + r.stdoutText() + r.stderrText());
         }

@@ -3,15 +3,21 @@ package io.jshim.test.cgroup2;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.jshim.reaper.CommandResult;
+import io.jshim.reaper.Monitor;
+import io.jshim.reaper.Reaper;
+import io.jshim.reaper.SpawnSpec;
 import io.jshim.test.InstalledShim;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Tag;
@@ -38,7 +44,7 @@ class CgroupV2GuestTest {
         deleteTree(out);
         Files.createDirectories(out);
         Files.createDirectories(base.resolve("install"));
-        Path bin = install(base.resolve("install"));
+        Path bin = InstalledShim.install(base.resolve("install"), Duration.ofMinutes(10)); // beside a busy guest
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         String command = String.join(" ", quote(java), "--enable-native-access=ALL-UNNAMED",
@@ -48,16 +54,17 @@ class CgroupV2GuestTest {
                 "/tmp/jshim-guest");
         Path log = base.resolve("guest-run.log");
         long t0 = System.nanoTime();
-        Process guest = new ProcessBuilder("bash", InstalledShim.repoRoot().resolve("scripts/cgroup2-guest.sh").toString(),
-                out.toString(), Integer.toString(DEADLINE_SECONDS), command)
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         int status;
-        if (guest.waitFor(DEADLINE_SECONDS + 60, TimeUnit.SECONDS)) {
-            status = guest.exitValue();
-        } else {
-            // the script kills qemu at its deadline; this is for a script that hangs itself
-            guest.destroyForcibly();
+        try {
+            // the script kills qemu at its deadline; this bound is for a script that hangs itself
+            CommandResult r = new Monitor(Reaper.get()).run(SpawnSpec.of("bash",
+                    InstalledShim.repoRoot().resolve("scripts/cgroup2-guest.sh").toString(), out.toString(),
+                    Integer.toString(DEADLINE_SECONDS), command), null, Duration.ofSeconds(DEADLINE_SECONDS + 60));
+            Files.writeString(log, r.stdoutText() + r.stderrText());
+            status = r.status();
+        } catch (TimeoutException e) {
             killQemu(out);
+            Files.writeString(log, e.getMessage());
             status = -1;
         }
         long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0);
@@ -86,27 +93,6 @@ class CgroupV2GuestTest {
             }));
         }
         return tests.stream();
-    }
-
-    /** As InstalledShim.install, with room for the AOT training on cores the guest and others keep busy. */
-    private static Path install(Path dir) throws Exception {
-        Process p = new ProcessBuilder("bash", InstalledShim.repoRoot().resolve("scripts/install.sh").toString(),
-                dir.resolve("bin").toString(), dir.resolve("lib").toString())
-                .redirectErrorStream(true).redirectOutput(dir.getParent().resolve("install.log").toFile()).start();
-        if (!p.waitFor(10, TimeUnit.MINUTES)) {
-            p.destroyForcibly();
-            fail("install.sh did not finish in 10 minutes");
-        }
-        assertEquals(0, p.exitValue(), () -> "install.sh: " + readQuietly(dir.getParent().resolve("install.log")));
-        return dir.resolve("bin");
-    }
-
-    private static String readQuietly(Path file) {
-        try {
-            return Files.readString(file);
-        } catch (IOException e) {
-            return e.toString();
-        }
     }
 
     private static void killQemu(Path out) throws IOException {
