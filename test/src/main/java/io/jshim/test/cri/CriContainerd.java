@@ -5,16 +5,18 @@ import io.jshim.reaper.Monitor;
 import io.jshim.reaper.Reaper;
 import io.jshim.reaper.SpawnSpec;
 import io.jshim.test.PrivateContainerd;
-import io.jshim.test.cri.v1.PodSandbox;
-import io.jshim.test.cri.v1.PodSandboxConfig;
 import io.jshim.test.cri.v1.ContainerConfig;
 import io.jshim.test.cri.v1.ImageSpec;
+import io.jshim.test.cri.v1.PodSandbox;
+import io.jshim.test.cri.v1.PodSandboxConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A private containerd (its own root, state and sockets: {@link PrivateContainerd}) with its CRI plugin on, as a
@@ -23,6 +25,7 @@ import java.util.List;
  * into the {@code k8s.io} namespace, so no registry is needed. Pods use the node's network: no CNI.
  */
 public final class CriContainerd implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(CriContainerd.class);
     public static final String JSHIM = "jshim";
     public static final String RUNC = "runc";
     /** containerd's CRI keeps its images and containers in this namespace. */
@@ -149,11 +152,11 @@ public final class CriContainerd implements AutoCloseable {
                     client.stopPodSandbox(pod.getId());
                     client.removePodSandbox(pod.getId());
                 } catch (RuntimeException e) {
-                    System.err.println("cri: could not remove pod " + pod.getId() + ": " + e);
+                    log.warn("pod {}: could not stop and remove it: {}", pod.getId(), e.toString());
                 }
             }
         } catch (RuntimeException e) {
-            System.err.println("cri: could not list pods: " + e);
+            log.warn("could not list the pods left: {}", e.toString());
         } finally {
             client.close();
             containerd.close();
