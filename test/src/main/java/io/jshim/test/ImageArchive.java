@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.List;
 
 /**
  * An image made from a rootfs directory, imported into a private containerd as a docker archive (no registry
@@ -23,6 +24,12 @@ public final class ImageArchive {
     /** Builds the archive in {@code work} from {@code rootfs} and imports it as {@code ref}; returns ref. */
     public static String importInto(PrivateContainerd containerd, Path rootfs, Path work, String ref)
             throws Exception {
+        containerd.ctrOk("image", "import", "--all-platforms", archive(rootfs, work, ref, List.of("sh")).toString());
+        return ref;
+    }
+
+    /** Builds the archive in {@code work} from {@code rootfs}, tagged {@code ref}, its default command {@code cmd}. */
+    public static Path archive(Path rootfs, Path work, String ref, List<String> cmd) throws Exception {
         Files.createDirectories(work);
         Path layer = work.resolve("layer.tar");
         run("tar", "-C", rootfs.toString(), "-cf", layer.toString(), ".");
@@ -35,9 +42,9 @@ public final class ImageArchive {
         JsonArray env = new JsonArray();
         env.add("PATH=/bin");
         inner.add("Env", env);
-        JsonArray cmd = new JsonArray();
-        cmd.add("sh");
-        inner.add("Cmd", cmd);
+        JsonArray argv = new JsonArray();
+        cmd.forEach(argv::add);
+        inner.add("Cmd", argv);
         config.add("config", inner);
         JsonObject fsRoot = new JsonObject();
         fsRoot.addProperty("type", "layers");
@@ -59,8 +66,7 @@ public final class ImageArchive {
         Files.writeString(work.resolve("manifest.json"), manifest.toString());
         Path archive = work.resolve("image.tar");
         run("tar", "-C", work.toString(), "-cf", archive.toString(), "manifest.json", "config.json", "layer.tar");
-        containerd.ctrOk("image", "import", "--all-platforms", archive.toString());
-        return ref;
+        return archive;
     }
 
     private static void run(String... argv) throws Exception {

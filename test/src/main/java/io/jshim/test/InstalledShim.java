@@ -19,7 +19,7 @@ public final class InstalledShim {
 
     /** Runs scripts/install.sh into {@code dir}; returns the bin directory holding containerd-shim-jshim-v2. */
     public static Path install(Path dir) throws Exception {
-        return install(dir, Duration.ofSeconds(240)); // its AOT training run is slow on busy cores
+        return install(dir, Duration.ofSeconds(300)); // its AOT training run is slow on busy cores
     }
 
     /** As {@link #install(Path)}, waiting up to {@code timeout} for the script. */

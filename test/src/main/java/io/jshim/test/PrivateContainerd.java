@@ -40,7 +40,7 @@ public final class PrivateContainerd implements AutoCloseable {
         this.release = release;
         this.extraEnv = extraEnv;
         this.dir = dir;
-        this.socket = dir.resolve("c.sock");
+        this.socket = socketIn(dir);
         this.logFile = dir.resolve("containerd.log");
         this.extraPath = extraPath;
     }
@@ -69,6 +69,25 @@ public final class PrivateContainerd implements AutoCloseable {
         c.writeConfig();
         c.launch();
         return c;
+    }
+
+    /**
+     * Starts containerd in {@code dir} with {@code config} as its config.toml in place of the default one (e.g. with
+     * the CRI plugin on); it must use this class's layout: {@code root} and {@code state} under {@code dir}, the
+     * socket {@link #socketIn}{@code (dir)} and the ttrpc socket beside it with {@code .ttrpc} appended.
+     */
+    public static PrivateContainerd startWithConfig(Path dir, String config, String... pathDirs)
+            throws IOException, InterruptedException {
+        PrivateContainerd c = new PrivateContainerd(dir, Arrays.asList(pathDirs));
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("config.toml"), config);
+        c.launch();
+        return c;
+    }
+
+    /** The gRPC socket of a containerd started in {@code dir}. */
+    public static Path socketIn(Path dir) {
+        return dir.resolve("c.sock");
     }
 
     private void writeConfig() throws IOException {

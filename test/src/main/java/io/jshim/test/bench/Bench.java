@@ -22,12 +22,14 @@ import java.util.stream.Stream;
 /**
  * {@code make bench}: jshim against Debian's {@code containerd-shim-runc-v2} under one private containerd, taken
  * in turns (A B A B ...) so both see the same machine: latency of a cold and a warm {@code ctr run --rm /bin/true}
- * and of {@code ctr task exec /bin/true}, and the memory of the shim processes with 1, 10 and 100 containers.
+ * and of {@code ctr task exec /bin/true}, and the memory of the shim processes with 1, 10 and 100 containers;
+ * then Kubernetes pods through containerd's CRI plugin ({@link CriBench}): pod start, and memory with 10 and 50 pods.
  * Prints the issue's table and writes it as text and as a PNG chart. A benchmark, not a test: it fails on nothing
  * but a broken run.
  *
  * <p>System properties: {@code jshim.bench.rounds} (default 15), {@code jshim.bench.out} (default
- * {@code test/target/bench}), {@code jshim.bench.full} (also 100 containers ungrouped, one JVM each).
+ * {@code test/target/bench}), {@code jshim.bench.full} (also 100 containers ungrouped, one JVM each),
+ * {@code jshim.bench.ctr} and {@code jshim.bench.cri} ({@code false}: leave that part out), {@code jshim.bench.cri.pods} (default {@code 10,50}).
  */
 public final class Bench {
     record Shim(String name, String runtime) {}
@@ -62,14 +64,20 @@ public final class Bench {
             Path bin = InstalledShim.install(dir.resolve("install"));
             say("installed in %d ms".formatted((System.nanoTime() - t) / 1_000_000));
             Path rootfs = Busybox.rootfs(dir.resolve("rootfs"));
-            try (PrivateContainerd containerd = PrivateContainerd.start(dir.resolve("cd"), bin.toString())) {
-                Report report = new Bench(containerd, rootfs).measure(rounds, full);
-                String text = report.text();
-                System.out.println(text);
-                Files.writeString(out.resolve("bench.txt"), text);
-                BenchChart.write(report, out.resolve("bench.png"));
-                say("wrote " + out.resolve("bench.txt") + " and " + out.resolve("bench.png"));
+            Report report = new Report(rounds);
+            if (!System.getProperty("jshim.bench.ctr", "true").equals("false")) {
+                try (PrivateContainerd containerd = PrivateContainerd.start(dir.resolve("cd"), bin.toString())) {
+                    report = new Bench(containerd, rootfs).measure(rounds, full);
+                }
             }
+            if (!System.getProperty("jshim.bench.cri", "true").equals("false")) {
+                CriBench.measure(report.cri, dir.resolve("cri"), bin, rounds, criPods());
+            }
+            String text = report.text();
+            System.out.println(text);
+            Files.writeString(out.resolve("bench.txt"), text);
+            BenchChart.write(report, out.resolve("bench.png"));
+            say("wrote " + out.resolve("bench.txt") + " and " + out.resolve("bench.png"));
         } catch (Exception e) {
             e.printStackTrace();
             status = 1;
@@ -77,6 +85,12 @@ public final class Bench {
             deleteTree(dir);
         }
         System.exit(status);
+    }
+
+    /** {@code jshim.bench.cri.pods}: the pod counts of the CRI memory figures. */
+    private static List<Integer> criPods() {
+        return Stream.of(System.getProperty("jshim.bench.cri.pods", "10,50").split(",")).map(String::trim)
+                .filter(n -> !n.isEmpty()).map(Integer::valueOf).toList();
     }
 
     Report measure(int rounds, boolean full) throws Exception {
@@ -187,16 +201,21 @@ public final class Bench {
                 f.get();
             }
         }
+        MemorySample sample = sampleMemory(containerd.socket());
+        remove(ids);
+        awaitNoShims();
+        return sample;
+    }
+
+    /** The memory of the shims of the containerd at {@code socket}, started just now. */
+    static MemorySample sampleMemory(Path socket) throws InterruptedException {
         // Twice: 3 s after the starts (start-up garbage collected, compiler idle), and in the steady state a node
         // pays for as long as the containers run, which a JVM reaches after its periodic clean-ups (every 5 s: the
         // compiler's arena pool is freed, malloc is trimmed) have run twice.
         Thread.sleep(EARLY_SAMPLE_MS);
-        ShimMemory early = ShimMemory.of(containerd.socket());
+        ShimMemory early = ShimMemory.of(socket);
         Thread.sleep(STEADY_SAMPLE_MS - EARLY_SAMPLE_MS);
-        ShimMemory steady = ShimMemory.of(containerd.socket());
-        remove(ids);
-        awaitNoShims();
-        return new MemorySample(early, steady);
+        return new MemorySample(early, ShimMemory.of(socket));
     }
 
     private void remove(List<String> ids) throws Exception {
@@ -216,10 +235,14 @@ public final class Bench {
 
     /** The cold figure is taken with no shim of this containerd alive (the previous one may still be exiting). */
     private void awaitNoShims() throws InterruptedException {
+        awaitNoShims(containerd.socket());
+    }
+
+    static void awaitNoShims(Path socket) throws InterruptedException {
         long deadline = System.nanoTime() + 20_000_000_000L;
-        while (!ShimMemory.shimPids(containerd.socket()).isEmpty()) {
+        while (!ShimMemory.shimPids(socket).isEmpty()) {
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("shims still alive after 20 s: " + ShimMemory.shimPids(containerd.socket()));
+                throw new IllegalStateException("shims still alive after 20 s: " + ShimMemory.shimPids(socket));
             }
             Thread.sleep(10);
         }

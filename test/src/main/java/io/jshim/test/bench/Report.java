@@ -17,6 +17,8 @@ final class Report {
     /** Steady-state memory (the figures); {@link #early} as it was 3 s after the starts. */
     private final Map<MemoryKey, ShimMemory> memory = new LinkedHashMap<>();
     private final Map<MemoryKey, ShimMemory> early = new LinkedHashMap<>();
+    /** Pods through CRI, when that part ran. */
+    final CriFigures cri = new CriFigures();
 
     Report(int rounds) {
         this.rounds = rounds;
@@ -48,6 +50,10 @@ final class Report {
         Shim j = Bench.JSHIM;
         Shim g = Bench.GO;
         List<Figure> f = new ArrayList<>();
+        if (cold.isEmpty()) { // the ctr part left out (jshim.bench.ctr=false)
+            f.addAll(cri.figures());
+            return f;
+        }
         f.add(latency("cold ctr run --rm /bin/true", cold(j), cold(g), 3.0, 1.5));
         f.add(latency("warm ctr run --rm /bin/true (joins a group)", warm(j), warm(g), 1.3, 1.0));
         f.add(latency("ctr task exec /bin/true", exec(j), exec(g), 1.2, 1.0));
@@ -57,6 +63,7 @@ final class Report {
                 memory(g, 10, true).pssMb() / 10, Double.NaN, Double.NaN, false, 8, 3.5));
         f.add(new Figure("100 containers in one group, total shim RSS", "MB", memory(j, 100, true).rssMb(),
                 memory(g, 100, true).rssMb(), Double.NaN, Double.NaN, false, 200, 100));
+        f.addAll(cri.figures());
         return f;
     }
 
@@ -87,6 +94,7 @@ final class Report {
                     m.processes(), m.rssMb(), early.get(k).rssMb(), m.anonMb(), m.pssMb(), m.threads(),
                     m.pssMb() / n));
         });
+        b.append(cri.text());
         return b.toString();
     }
 }
