@@ -90,18 +90,25 @@ public abstract sealed class Process permits InitProcess, ExecProcess {
         return Optional.ofNullable(exit);
     }
 
-    /** Records the exit (once) and wakes every Wait. Called only by the exit coordinator. */
-    public void markExited(ExitStatus exitStatus) {
+    /**
+     * The commit point of an exit, called only by the exit coordinator: {@code enqueue} (which queues the
+     * TaskExit) runs under this process's monitor in the same step that records the exit, so State, Delete and
+     * Kill, which read the exit under that monitor, and Wait, woken only after it, never see an exit whose TaskExit
+     * is not yet queued. Once only: a second call does nothing and returns false.
+     */
+    public boolean commitExit(ExitStatus exitStatus, Runnable enqueue) {
         synchronized (this) {
             if (exit != null) {
-                return;
+                return false;
             }
+            enqueue.run();
             exit = exitStatus;
             if (status != ProcessStatus.DELETED) {
                 status = ProcessStatus.STOPPED;
             }
         }
         exited.complete(exitStatus);
+        return true;
     }
 
     /**

@@ -9,7 +9,6 @@ import io.jshim.shim.process.ExecProcess;
 import io.jshim.shim.process.ExitStatus;
 import io.jshim.shim.process.InitProcess;
 import io.jshim.shim.process.Process;
-import io.jshim.shim.runc.RuncException;
 import io.jshim.stdio.ProcessIO;
 import java.io.IOException;
 import java.time.Duration;
@@ -37,7 +36,10 @@ import org.slf4j.LoggerFactory;
  * TaskExit published;</li>
  * <li>once the init has exited, exec starts are refused with FailedPrecondition;</li>
  * <li>without a private PID namespace, the init's exit kills what is left of the container;</li>
- * <li>an exit is reported only once the process's output is drained (bounded by {@link #DRAIN_LIMIT}).</li>
+ * <li>an exit is reported only once the process's output is drained (bounded by {@link #DRAIN_LIMIT});</li>
+ * <li>publication is the commit point: one step ({@link #commit}) queues the TaskExit, after the TaskOOM of any
+ * OOM kill that caused it, and marks the process exited, so Wait, State, Delete and Kill never see an exit whose
+ * TaskExit is not queued, and a TaskDelete (queued only once Delete sees the init stopped) always follows it.</li>
  * </ol>
  *
  * <p>{@link #lock}, the lifecycle lock, guards the five tables below. It is held for map operations only:
@@ -48,11 +50,10 @@ public final class ExitCoordinator {
     private static final Logger log = LoggerFactory.getLogger(ExitCoordinator.class);
     /** How long an exit waits for its output to drain; a grandchild still holding the pipe must not stall it forever. */
     static final Duration DRAIN_LIMIT = Duration.ofSeconds(5);
-    /** How long the init's exit waits for {@code runc kill --all} to take effect (a process in D state may not die). */
-    static final Duration KILL_ALL_LIMIT = Duration.ofSeconds(2);
 
     private final Consumer<Message> publisher;
     private final Executor workers;
+    private final KillAll killAll;
 
     private final ReentrantLock lock = new ReentrantLock();
     /** Processes whose start event is queued and whose exit has not been seen, by pid. Guarded by {@link #lock}. */
@@ -73,8 +74,14 @@ public final class ExitCoordinator {
      * @param workers runs the exit lanes (virtual threads: they wait on drains and runc)
      */
     public ExitCoordinator(Consumer<Message> publisher, Executor workers) {
+        this(publisher, workers, KillAll.RUNC);
+    }
+
+    /** As above, with what ends the rest of a container without a private PID namespace (a fake in tests). */
+    ExitCoordinator(Consumer<Message> publisher, Executor workers, KillAll killAll) {
         this.publisher = publisher;
         this.workers = workers;
+        this.killAll = killAll;
     }
 
     /** An in-flight Create or Start: the exits seen while runc ran. Its fields are guarded by the coordinator's lock. */
@@ -280,13 +287,7 @@ public final class ExitCoordinator {
     private void handleInitExit(InitProcess init, Exit exit) {
         Container c = init.container();
         if (c.killAllOnInitExit()) {
-            // No private PID namespace: nothing else will end what is left of the container.
-            try {
-                c.runc().kill(c.id(), 9, true);
-                awaitKilled(c);
-            } catch (RuncException | IOException e) {
-                log.debug("[{}] kill --all after init exit: {}", c.id(), e.getMessage());
-            }
+            killAll.afterInitExit(c); // no private PID namespace: nothing else will end what is left
         }
         boolean now;
         lock.lock();
@@ -305,41 +306,10 @@ public final class ExitCoordinator {
         }
     }
 
-    /**
-     * {@code runc kill --all} returns once the signals are sent, not once the processes are dead; the init's
-     * TaskExit promises none is left, so wait (bounded) until the container's cgroup is empty. A process leaves
-     * its cgroup as it exits, so this takes the kernel's time to tear the processes down, usually under 1 ms.
-     */
-    private static void awaitKilled(Container c) {
-        io.jshim.cgroups.Cgroup cgroup = c.cgroup();
-        if (cgroup == null) {
-            return;
-        }
-        long deadline = System.nanoTime() + KILL_ALL_LIMIT.toNanos();
-        long pauseMicros = 100;
-        try {
-            while (!cgroup.processes().isEmpty()) {
-                if (System.nanoTime() - deadline > 0) {
-                    log.warn("[{}] processes still in the cgroup {} after kill --all: {}", c.id(), KILL_ALL_LIMIT,
-                            cgroup.processes());
-                    return;
-                }
-                TimeUnit.MICROSECONDS.sleep(pauseMicros);
-                pauseMicros = Math.min(pauseMicros * 2, 10_000);
-            }
-        } catch (IOException e) {
-            log.debug("[{}] cgroup.procs after kill --all: {}", c.id(), e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
     private void finishExec(ExecProcess exec, Exit exit) {
         Container c = exec.container();
-        ExitStatus status = new ExitStatus(exit.status(), exit.at());
         awaitDrained(exec);
-        exec.markExited(status);
-        publish(exec, exit);
+        commit(exec, exit);
         Exit releasedInit;
         lock.lock();
         try {
@@ -354,29 +324,34 @@ public final class ExitCoordinator {
 
     private void finishInit(InitProcess init, Exit exit) {
         Container c = init.container();
-        ExitStatus status = new ExitStatus(exit.status(), exit.at());
         awaitDrained(init);
         try {
-            ExitFile.write(c.bundle(), status);
+            ExitFile.write(c.bundle(), new ExitStatus(exit.status(), exit.at()));
         } catch (IOException e) {
             log.warn("[{}] cannot record the init exit in the bundle: {}", c.id(), e.getMessage());
         }
-        init.markExited(status);
-        publish(init, exit);
+        commit(init, exit);
     }
 
-    private void publish(Process p, Exit exit) {
+    /**
+     * The one place an exit becomes true for every observer: the TaskExit is queued and the process marked
+     * exited in one step ({@link Process#commitExit}), after the TaskOOM of any OOM kill the kernel has counted
+     * (the watcher's sync may wait, so it runs first, outside every lock).
+     */
+    private void commit(Process p, Exit exit) {
         Container c = p.container();
-        c.reportPendingOomKills(); // the TaskOOM of a kill goes out ahead of the TaskExit it caused
-        log.info("[{} {}] exited: pid {} status {}", c.id(), p.execId() == null ? "" : p.execId(), exit.pid(),
-                exit.status());
-        publisher.accept(TaskExit.newBuilder()
+        c.reportPendingOomKills();
+        TaskExit event = TaskExit.newBuilder()
                 .setContainerId(c.id())
                 .setId(p.id())
                 .setPid(exit.pid())
                 .setExitStatus(exit.status())
                 .setExitedAt(Event.toTimestamp(exit.at()))
-                .build());
+                .build();
+        if (p.commitExit(new ExitStatus(exit.status(), exit.at()), () -> publisher.accept(event))) {
+            log.info("[{} {}] exited: pid {} status {}", c.id(), p.execId() == null ? "" : p.execId(), exit.pid(),
+                    exit.status());
+        }
     }
 
     private static void awaitDrained(Process p) {

@@ -98,6 +98,7 @@ public final class TaskService implements AutoCloseable {
     static final Duration CONSOLE_TIMEOUT = Duration.ofSeconds(30);
     static final Duration EXEC_DRAIN_ON_DELETE = Duration.ofSeconds(10);
     static final Duration CREATED_INIT_EXIT_WAIT = Duration.ofSeconds(10);
+    static final Duration KILL_FINISHED_WAIT = Duration.ofSeconds(10);
     static final String PROCESS_SPEC_URL = "types.containerd.io/opencontainers/runtime-spec/1/Process";
 
     private final String defaultNamespace;
@@ -611,13 +612,13 @@ public final class TaskService implements AutoCloseable {
                     throw ShimException.notFound("cannot kill a deleted process");
                 }
                 if (!r.getAll() && (init.exit().isPresent() || exits.initExited(c))) {
-                    throw ShimException.notFound("process already finished");
+                    throw finished(init);
                 }
                 try {
                     c.runc().kill(c.id(), signal, r.getAll());
                 } catch (RuncException e) {
                     if (e.isNotRunning()) {
-                        throw ShimException.notFound("process already finished");
+                        throw finished(init);
                     }
                     if (e.isNotExist()) {
                         throw ShimException.notFound("no such container");
@@ -641,13 +642,27 @@ public final class TaskService implements AutoCloseable {
                 try {
                     Posix.kill(pid, signal);
                 } catch (NoSuchProcessException e) {
-                    throw ShimException.notFound("process already finished");
+                    throw finished(exec);
                 } catch (IOException e) {
                     throw ShimException.unknown("unknown error after kill: " + e.getMessage());
                 }
             }
         }
         return Empty.getDefaultInstance();
+    }
+
+    /**
+     * Kill's NotFound for a process found dead, answered once its exit is committed (its TaskExit queued, see
+     * ExitCoordinator), so that no answer reveals an exit containerd has not been told of; bounded, as the exit
+     * may wait for a slow output drain.
+     */
+    private static ShimException finished(Process p) {
+        try {
+            p.awaitExit(KILL_FINISHED_WAIT);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return ShimException.notFound("process already finished");
     }
 
     /** Never blocks (memory and the event queue's short lock only): ttrpc runs it on its event loop (TaskMethods). */
