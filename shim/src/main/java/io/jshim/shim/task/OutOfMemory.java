@@ -22,7 +22,7 @@ final class OutOfMemory {
     static final Consumer<OutOfMemoryError> HALT = e -> {
         try {
             LoggerFactory.getLogger(OutOfMemory.class).error("out of memory in exit handling: the shim halts", e);
-            System.err.flush();
+            io.jshim.shim.cli.LogSetup.flush(java.time.Duration.ofMillis(500));
         } catch (Throwable ignored) {
             // nothing can be done about a log line that cannot be written; halting matters more
         }
