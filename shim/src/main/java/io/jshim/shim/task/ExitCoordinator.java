@@ -4,6 +4,9 @@ import com.google.protobuf.Message;
 import io.jshim.events.Event;
 import io.jshim.proto.events.TaskExit;
 import io.jshim.reaper.Exit;
+import io.jshim.reaper.NoSuchProcessException;
+import io.jshim.reaper.Pidfd;
+import io.jshim.reaper.Subscription;
 import io.jshim.shim.process.Container;
 import io.jshim.shim.process.ExecProcess;
 import io.jshim.shim.process.ExitStatus;
@@ -50,10 +53,15 @@ public final class ExitCoordinator {
     private static final Logger log = LoggerFactory.getLogger(ExitCoordinator.class);
     /** How long an exit waits for its output to drain; a grandchild still holding the pipe must not stall it forever. */
     static final Duration DRAIN_LIMIT = Duration.ofSeconds(5);
+    /** How long {@link #pidLearned} waits for the exits already reaped to reach the coordinator (microseconds, usually). */
+    static final Duration PIDFD_BARRIER_LIMIT = Duration.ofSeconds(10);
 
     private final Consumer<Message> publisher;
     private final Executor workers;
     private final KillAll killAll;
+    private final PidfdOpener pidfds;
+    /** The coordinator's own subscription to the reaper, for {@link #pidLearned}'s barrier; null in tests. */
+    private volatile Subscription subscription;
 
     private final ReentrantLock lock = new ReentrantLock();
     /** Processes whose start event is queued and whose exit has not been seen, by pid. Guarded by {@link #lock}. */
@@ -74,14 +82,26 @@ public final class ExitCoordinator {
      * @param workers runs the exit lanes (virtual threads: they wait on drains and runc)
      */
     public ExitCoordinator(Consumer<Message> publisher, Executor workers) {
-        this(publisher, workers, KillAll.RUNC);
+        this(publisher, workers, KillAll.RUNC, Pidfd::open);
     }
 
-    /** As above, with what ends the rest of a container without a private PID namespace (a fake in tests). */
-    ExitCoordinator(Consumer<Message> publisher, Executor workers, KillAll killAll) {
+    /** As above, with what ends the rest of a container without a private PID namespace and opens pidfds (fakes in tests). */
+    ExitCoordinator(Consumer<Message> publisher, Executor workers, KillAll killAll, PidfdOpener pidfds) {
         this.publisher = publisher;
         this.workers = workers;
         this.killAll = killAll;
+        this.pidfds = pidfds;
+    }
+
+    /** Opens a pidfd: {@link Pidfd#open}, or a fake in tests. */
+    @FunctionalInterface
+    interface PidfdOpener {
+        Pidfd open(int pid) throws IOException;
+    }
+
+    /** The subscription {@link #onExit} is called through: {@link #pidLearned} waits on it. */
+    public void attach(Subscription exitSubscription) {
+        this.subscription = exitSubscription;
     }
 
     /** An in-flight Create or Start: the exits seen while runc ran. Its fields are guarded by the coordinator's lock. */
@@ -192,6 +212,50 @@ public final class ExitCoordinator {
     /** After the TaskStart is queued, or after runc start failed (the created init still exists or has exited). */
     public void initStartSettled(StartWatch w, InitProcess init) {
         settleStarted(w, init);
+    }
+
+    /**
+     * runc's pid file named the process: sets its pid and opens its pidfd, held until the exit is committed (Kill
+     * signals through it). The pid may have been reaped, and even reused, before the open: so once the pidfd is
+     * open, wait until every exit reaped so far has reached {@link #onExit}; if {@code w} saw this pid exit, the
+     * pidfd may name another process and is dropped (the exit is handled when the start settles).
+     */
+    public void pidLearned(StartWatch w, Process p, int pid) {
+        p.setPid(pid);
+        Pidfd fd = null;
+        boolean reaped = false;
+        try {
+            fd = pidfds.open(pid);
+        } catch (NoSuchProcessException e) {
+            reaped = true;
+        } catch (IOException e) {
+            log.warn("[{} {}] no pidfd for pid {}, signals go by pid: {}", p.container().id(),
+                    p.execId() == null ? "" : p.execId(), pid, e.getMessage());
+        }
+        Subscription s = subscription;
+        try {
+            if (fd != null && s != null && !s.awaitDelivered(PIDFD_BARRIER_LIMIT)) {
+                log.warn("[{}] exits not delivered within {}: pid {} is signalled by number", p.container().id(),
+                        PIDFD_BARRIER_LIMIT, pid);
+                fd.close();
+                fd = null;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            fd.close();
+            fd = null;
+        }
+        lock.lock();
+        try {
+            reaped |= w.exitOf(pid) != null;
+        } finally {
+            lock.unlock();
+        }
+        if (reaped && fd != null) {
+            fd.close();
+            fd = null;
+        }
+        p.holdPidfd(fd, reaped);
     }
 
     /** Before {@code runc exec}: refused once the init has exited; otherwise counted as running from now on. */

@@ -47,7 +47,6 @@ import io.jshim.proto.task.WaitResponse;
 import io.jshim.proto.types.ProcessInfo;
 import io.jshim.proto.types.Status;
 import io.jshim.reaper.Monitor;
-import io.jshim.reaper.NoSuchProcessException;
 import io.jshim.reaper.Posix;
 import io.jshim.reaper.Reaper;
 import io.jshim.shim.ShimException;
@@ -153,6 +152,7 @@ public final class TaskService implements AutoCloseable {
         this.socketDir = socketDir;
         this.onShutdown = onShutdown;
         this.exitSubscription = reaper.subscribe("exit-coordinator", exits::onExit);
+        exits.attach(exitSubscription);
     }
 
     private record Checkpoint(Path image, Optional<Path> parent) {}
@@ -231,7 +231,7 @@ public final class TaskService implements AutoCloseable {
             }
             runcCreated = true;
             int pid = Bundle.readPid(bundle.resolve(Bundle.INIT_PID));
-            init.setPid(pid);
+            exits.pidLearned(watch, init, pid);
             io.start(CONSOLE_TIMEOUT);
             watchCgroup(c, pid);
             containers.put(id, c);
@@ -263,6 +263,7 @@ public final class TaskService implements AutoCloseable {
         if (watch != null) {
             exits.createFailed(watch);
         }
+        c.init().releasePidfd();
         closeQuietly(c.init().io());
         closeQuietly(c.oomWatch());
         if (c.rootfsMounted()) {
@@ -334,7 +335,7 @@ public final class TaskService implements AutoCloseable {
         ExitCoordinator.StartWatch watch = exits.beginInitStart(init);
         try {
             if (before == ProcessStatus.CREATED_CHECKPOINT) {
-                restore(c, init);
+                restore(c, init, watch);
             } else {
                 c.runc().start(c.id());
             }
@@ -349,7 +350,8 @@ public final class TaskService implements AutoCloseable {
         return init.pid();
     }
 
-    private void restore(Container c, InitProcess init) throws RuncException, IOException {
+    private void restore(Container c, InitProcess init, ExitCoordinator.StartWatch watch)
+            throws RuncException, IOException {
         Options o = c.options();
         Path work = o.getCriuWorkPath().isEmpty() ? c.bundle().resolve("work") : Path.of(o.getCriuWorkPath());
         ProcessIO io = init.io();
@@ -357,7 +359,7 @@ public final class TaskService implements AutoCloseable {
         c.runc().restore(c.id(), new Runc.RestoreArgs(c.bundle(), c.bundle().resolve(Bundle.INIT_PID), cp.image(),
                 work, cp.parent(), io.consoleSocket(), o.getNoPivotRoot(), io.runcFds()));
         int pid = Bundle.readPid(c.bundle().resolve(Bundle.INIT_PID));
-        init.setPid(pid);
+        exits.pidLearned(watch, init, pid);
         io.start(CONSOLE_TIMEOUT);
         watchCgroup(c, pid);
     }
@@ -383,11 +385,11 @@ public final class TaskService implements AutoCloseable {
                 throw ShimException.unknown("OCI runtime exec failed: " + e.getMessage());
             }
             int pid = Bundle.readPid(pidFile);
-            exec.setPid(pid);
+            exits.pidLearned(watch, exec, pid);
             try {
                 io.start(CONSOLE_TIMEOUT);
             } catch (IOException e) {
-                killQuietly(pid);
+                killQuietly(exec);
                 throw ShimException.unknown("exec " + exec.id() + ": stdio: " + e.getMessage());
             }
         } catch (IOException | RuntimeException e) {
@@ -614,6 +616,10 @@ public final class TaskService implements AutoCloseable {
                 if (!r.getAll() && (init.exit().isPresent() || exits.initExited(c))) {
                     throw finished(init);
                 }
+                if (!r.getAll() && init.hasPidfd()) {
+                    signal(init, signal); // the process itself: a reused pid is never signalled
+                    return Empty.getDefaultInstance();
+                }
                 try {
                     c.runc().kill(c.id(), signal, r.getAll());
                 } catch (RuncException e) {
@@ -637,18 +643,23 @@ public final class TaskService implements AutoCloseable {
                     throw ShimException.failedPrecondition("process not created");
                 }
                 if (exec.exit().isPresent()) {
-                    throw ShimException.notFound("process already finished");
-                }
-                try {
-                    Posix.kill(pid, signal);
-                } catch (NoSuchProcessException e) {
                     throw finished(exec);
-                } catch (IOException e) {
-                    throw ShimException.unknown("unknown error after kill: " + e.getMessage());
                 }
+                signal(exec, signal); // through its pidfd: a reused pid is never signalled
             }
         }
         return Empty.getDefaultInstance();
+    }
+
+    /** Signals {@code p} through its pidfd (by pid where there are none); NotFound once it is gone. */
+    private static void signal(Process p, int signal) {
+        try {
+            if (!p.signal(signal)) {
+                throw finished(p);
+            }
+        } catch (IOException e) {
+            throw ShimException.unknown("unknown error after kill: " + e.getMessage());
+        }
     }
 
     /**
@@ -863,9 +874,9 @@ public final class TaskService implements AutoCloseable {
         }
     }
 
-    private static void killQuietly(int pid) {
+    private static void killQuietly(Process p) {
         try {
-            Posix.kill(pid, 9);
+            p.signal(9);
         } catch (IOException ignored) {
             // already gone
         }
