@@ -4,7 +4,6 @@ import com.google.protobuf.Message;
 import io.jshim.events.Event;
 import io.jshim.proto.events.TaskExit;
 import io.jshim.reaper.Exit;
-import io.jshim.reaper.NoSuchProcessException;
 import io.jshim.reaper.Pidfd;
 import io.jshim.reaper.Subscription;
 import io.jshim.shim.process.Container;
@@ -12,7 +11,6 @@ import io.jshim.shim.process.ExecProcess;
 import io.jshim.shim.process.ExitStatus;
 import io.jshim.shim.process.InitProcess;
 import io.jshim.shim.process.Process;
-import io.jshim.stdio.ProcessIO;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,8 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -53,15 +49,12 @@ public final class ExitCoordinator {
     private static final Logger log = LoggerFactory.getLogger(ExitCoordinator.class);
     /** How long an exit waits for its output to drain; a grandchild still holding the pipe must not stall it forever. */
     static final Duration DRAIN_LIMIT = Duration.ofSeconds(5);
-    /** How long {@link #pidLearned} waits for the exits already reaped to reach the coordinator (microseconds, usually). */
-    static final Duration PIDFD_BARRIER_LIMIT = Duration.ofSeconds(10);
+
 
     private final Consumer<Message> publisher;
     private final Executor workers;
     private final KillAll killAll;
-    private final PidfdOpener pidfds;
-    /** The coordinator's own subscription to the reaper, for {@link #pidLearned}'s barrier; null in tests. */
-    private volatile Subscription subscription;
+    private final Pidfds pidfds;
 
     private final ReentrantLock lock = new ReentrantLock();
     /** Processes whose start event is queued and whose exit has not been seen, by pid. Guarded by {@link #lock}. */
@@ -86,22 +79,16 @@ public final class ExitCoordinator {
     }
 
     /** As above, with what ends the rest of a container without a private PID namespace and opens pidfds (fakes in tests). */
-    ExitCoordinator(Consumer<Message> publisher, Executor workers, KillAll killAll, PidfdOpener pidfds) {
+    ExitCoordinator(Consumer<Message> publisher, Executor workers, KillAll killAll, Pidfds.Opener pidfds) {
         this.publisher = publisher;
         this.workers = workers;
         this.killAll = killAll;
-        this.pidfds = pidfds;
+        this.pidfds = new Pidfds(pidfds);
     }
 
-    /** Opens a pidfd: {@link Pidfd#open}, or a fake in tests. */
-    @FunctionalInterface
-    interface PidfdOpener {
-        Pidfd open(int pid) throws IOException;
-    }
-
-    /** The subscription {@link #onExit} is called through: {@link #pidLearned} waits on it. */
+    /** The subscription {@link #onExit} is called through: {@link #pidLearned} waits on it (see {@link Pidfds}). */
     public void attach(Subscription exitSubscription) {
-        this.subscription = exitSubscription;
+        pidfds.attach(exitSubscription);
     }
 
     /** An in-flight Create or Start: the exits seen while runc ran. Its fields are guarded by the coordinator's lock. */
@@ -216,46 +203,22 @@ public final class ExitCoordinator {
 
     /**
      * runc's pid file named the process: sets its pid and opens its pidfd, held until the exit is committed (Kill
-     * signals through it). The pid may have been reaped, and even reused, before the open: so once the pidfd is
-     * open, wait until every exit reaped so far has reached {@link #onExit}; if {@code w} saw this pid exit, the
-     * pidfd may name another process and is dropped (the exit is handled when the start settles).
+     * signals through it); dropped if {@code w} saw the pid exit before the open (it may name another process).
      */
     public void pidLearned(StartWatch w, Process p, int pid) {
         p.setPid(pid);
-        Pidfd fd = null;
-        boolean reaped = false;
-        try {
-            fd = pidfds.open(pid);
-        } catch (NoSuchProcessException e) {
-            reaped = true;
-        } catch (IOException e) {
-            log.warn("[{} {}] no pidfd for pid {}, signals go by pid: {}", p.container().id(),
-                    p.execId() == null ? "" : p.execId(), pid, e.getMessage());
-        }
-        Subscription s = subscription;
-        try {
-            if (fd != null && s != null && !s.awaitDelivered(PIDFD_BARRIER_LIMIT)) {
-                log.warn("[{}] exits not delivered within {}: pid {} is signalled by number", p.container().id(),
-                        PIDFD_BARRIER_LIMIT, pid);
-                fd.close();
-                fd = null;
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            fd.close();
-            fd = null;
-        }
+        Pidfds.Opened opened = pidfds.open(p, pid);
+        boolean exited;
         lock.lock();
         try {
-            reaped |= w.exitOf(pid) != null;
+            exited = w.exitOf(pid) != null;
         } finally {
             lock.unlock();
         }
-        if (reaped && fd != null) {
-            fd.close();
-            fd = null;
+        if (exited && opened.fd() != null) {
+            opened.fd().close();
         }
-        p.holdPidfd(fd, reaped);
+        p.holdPidfd(exited ? null : opened.fd(), exited || opened.reaped());
     }
 
     /** Before {@code runc exec}: refused once the init has exited; otherwise counted as running from now on. */
@@ -372,7 +335,7 @@ public final class ExitCoordinator {
 
     private void finishExec(ExecProcess exec, Exit exit) {
         Container c = exec.container();
-        awaitDrained(exec);
+        Drain.await(exec, DRAIN_LIMIT);
         commit(exec, exit);
         Exit releasedInit;
         lock.lock();
@@ -388,7 +351,7 @@ public final class ExitCoordinator {
 
     private void finishInit(InitProcess init, Exit exit) {
         Container c = init.container();
-        awaitDrained(init);
+        Drain.await(init, DRAIN_LIMIT);
         try {
             ExitFile.write(c.bundle(), new ExitStatus(exit.status(), exit.at()));
         } catch (IOException e) {
@@ -415,23 +378,6 @@ public final class ExitCoordinator {
         if (p.commitExit(new ExitStatus(exit.status(), exit.at()), () -> publisher.accept(event))) {
             log.info("[{} {}] exited: pid {} status {}", c.id(), p.execId() == null ? "" : p.execId(), exit.pid(),
                     exit.status());
-        }
-    }
-
-    private static void awaitDrained(Process p) {
-        ProcessIO io = p.io();
-        if (io == null) {
-            return;
-        }
-        try {
-            io.drained().get(DRAIN_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            log.warn("[{} {}] output not drained within {}: reporting the exit anyway", p.container().id(),
-                    p.execId() == null ? "" : p.execId(), DRAIN_LIMIT);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (java.util.concurrent.ExecutionException e) {
-            log.debug("output copy ended with {}", e.getCause().toString());
         }
     }
 
