@@ -10,6 +10,12 @@ import java.time.Duration;
 
 /** jshim installed by its own install script into a directory of the test's (bin/ goes on containerd's PATH). */
 public final class InstalledShim {
+    /**
+     * A bound that only catches a hung install: install.sh trains the AOT cache in a JVM of its own, which takes
+     * minutes on two cores that other builds keep busy (60 s was seen to run out).
+     */
+    static final Duration INSTALL_LIMIT = Duration.ofMinutes(10);
+
     private InstalledShim() {}
 
     public static Path repoRoot() {
@@ -25,7 +31,7 @@ public final class InstalledShim {
         env.putIfAbsent("JAVA_HOME", System.getProperty("java.home"));
         CommandResult r = new Monitor(Reaper.get()).run(SpawnSpec.of("bash",
                 repoRoot().resolve("scripts/install.sh").toString(), bin.toString(), lib.toString()).withEnv(env),
-                null, Duration.ofSeconds(60));
+                null, INSTALL_LIMIT);
         if (r.status() != 0) {
             throw new IllegalStateException("install.sh failed: " + r.stdoutText() + r.stderrText());
         }
