@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
  * create, start, exec start (and its failures), exits of inits and execs in any order, OOM kills, kill --all,
  * Wait, State, Delete and Shutdown, against the invariants of {@link ExitModelChecker} after every step.
  * {@code make test} runs 10,000 schedules, {@code make stress} 1,000,000. A failure prints the seed and the
- * schedule; {@code -Djshim.model.seed=N} replays one seed.
+ * schedule; {@code -Djshim.model.seed=N} replays one seed ({@code -Djshim.model.schedules=N} sets the count).
  */
 class ExitModelTest {
     private static final int MAX_CONTAINERS = 3;
@@ -21,7 +21,8 @@ class ExitModelTest {
     @Test
     void everyScheduleKeepsTheExitInvariants() {
         String one = System.getProperty("jshim.model.seed");
-        int schedules = one != null ? 1 : "full".equals(System.getProperty("jshim.scale", "small")) ? 1_000_000 : 10_000;
+        int schedules = one != null ? 1 : Integer.getInteger("jshim.model.schedules",
+                "full".equals(System.getProperty("jshim.scale", "small")) ? 1_000_000 : 10_000);
         long base = one != null ? Long.parseLong(one) : Long.getLong("jshim.model.base", System.nanoTime());
         long t0 = System.nanoTime();
         long cpu0 = java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
