@@ -189,6 +189,7 @@ prebound_daemon() {
         socket(my $s, 1, 1 | 04000, 0) or die "socket: $!\n";
         fileno($s) == 3 or die "the socket is fd " . fileno($s) . ", not 3\n";
         bind($s, pack("S Z*", 1, $path)) or die "bind $path: $!\n";
+        chmod(0600, $path) or die "chmod $path: $!\n";
         listen($s, 4096) or die "listen $path: $!\n";
         my $pid = fork() // die "fork: $!\n";
         if ($pid == 0) {

@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
  * removes one once containerd has it, so nothing is lost while containerd is away.
  *
  * <p>The backlog is bounded ({@code maxEvents} and {@code maxBytes}). Past the bound the oldest
- * events other than TaskExit and TaskOOM are dropped, each drop counted and logged: a manager can
+ * events other than TaskExit and TaskOOM are dropped, each drop counted (and the count logged, at most every
+ * ten seconds, outside the lock): a manager can
  * rebuild any other state by asking, but an exit it never hears of is a lie. The backlog is kept serialized
  * off the heap ({@link OffHeapBacklog}), so its bound does not size the heap.
  */
@@ -44,6 +45,9 @@ public final class EventQueue {
     private long dropped;
     /** Guarded by {@link #lock}. */
     private boolean closed;
+    /** When the last drop was reported (System.nanoTime, 0 for never); a CAS lets one publisher report. */
+    private final java.util.concurrent.atomic.AtomicLong lastDropReport = new java.util.concurrent.atomic.AtomicLong();
+    private static final Duration DROP_REPORT_INTERVAL = Duration.ofSeconds(10);
 
     public EventQueue(String namespace) {
         this(namespace, DEFAULT_MAX_EVENTS, DEFAULT_MAX_BYTES, Clock.systemUTC());
@@ -70,34 +74,45 @@ public final class EventQueue {
         if (topic.equals(Topics.UNKNOWN)) {
             throw new IllegalArgumentException("not a task event: " + message.getDescriptorForType().getFullName());
         }
+        Event event;
+        int droppedNow = 0;
+        long droppedTotal;
         lock.lock();
         try {
-            Event event = new Event(++lastSequence, clock.instant(), namespace, topic, message);
+            event = new Event(++lastSequence, clock.instant(), namespace, topic, message);
             backlog.add(event);
             while (backlog.size() > maxEvents || backlog.bytes() > maxBytes) {
-                if (!dropOldestOrdinary()) {
+                if (backlog.removeOldestOrdinary() == null) {
                     break; // only exits and OOMs left: they are kept whatever it costs
                 }
+                droppedNow++;
             }
+            dropped += droppedNow;
+            droppedTotal = dropped;
             for (Consumer<Event> observer : observers) {
                 observer.accept(event);
             }
             changed.signalAll();
-            return event;
         } finally {
             lock.unlock();
         }
+        if (droppedNow > 0) {
+            reportDrops(droppedTotal);
+        }
+        return event;
     }
 
-    private boolean dropOldestOrdinary() {
-        Queued e = backlog.removeOldestOrdinary();
-        if (e == null) {
-            return false;
+    /**
+     * Says that events were dropped: outside the lock, and at most once per {@link #DROP_REPORT_INTERVAL} (a full
+     * queue drops one event per publish; a line for each would flood the log while containerd is away).
+     */
+    private void reportDrops(long droppedTotal) {
+        long now = System.nanoTime();
+        long last = lastDropReport.get();
+        if ((last == 0 || now - last >= DROP_REPORT_INTERVAL.toNanos()) && lastDropReport.compareAndSet(last, now)) {
+            log.warn("event queue full (bound {} events / {} bytes): dropping the oldest events other than "
+                    + "TaskExit and TaskOOM; {} dropped so far", maxEvents, maxBytes, droppedTotal);
         }
-        dropped++;
-        log.warn("event queue full ({} events, {} bytes): dropped {} seq={} ({} dropped so far)",
-                backlog.size(), backlog.bytes(), e.topic(), e.sequence(), dropped);
-        return true;
     }
 
     /** Waits for the oldest undelivered event; null when the queue is closed and empty or the wait ran out. */

@@ -78,6 +78,22 @@ final class Native {
         return (int) call((a, s) -> (int) KILL.call(s, pid, signal));
     }
 
+    // pidfd_open(2) and pidfd_send_signal(2) through syscall(2): glibc has wrappers only from 2.36 on. Their
+    // numbers come from the table all architectures share since Linux 5.1 (x86-64 and aarch64 alike).
+    private static final LibcCall SYSCALL = LibcCall.of("syscall");
+    private static final long SYS_PIDFD_SEND_SIGNAL = 424;
+    private static final long SYS_PIDFD_OPEN = 434;
+
+    /** pidfd_open(pid, 0): a new fd (close-on-exec), or -errno (ENOSYS before Linux 5.3, ESRCH for no such pid). */
+    static int pidfdOpen(int pid) {
+        return (int) call((a, s) -> (int) SYSCALL.call(s, SYS_PIDFD_OPEN, pid, 0));
+    }
+
+    /** pidfd_send_signal(pidfd, signal, NULL, 0): 0, or -errno (ESRCH once the process has exited). */
+    static int pidfdSendSignal(int pidfd, int signal) {
+        return (int) call((a, s) -> (int) SYSCALL.call(s, SYS_PIDFD_SEND_SIGNAL, pidfd, signal, 0, 0));
+    }
+
     /** waitid(2) into {@code siginfo} (a 128-byte siginfo_t). */
     static int waitid(int idType, int id, MemorySegment siginfo, int options) {
         try {

@@ -105,6 +105,8 @@ public final class Reaper {
             Thread.ofVirtual().name("jshim-child-exit").factory());
 
     private final Thread reaperThread;
+    /** Held by the reaper thread from a waitpid that reaps to the end of that exit's offers (Subscription.awaitDelivered). */
+    private final Object reaping = new Object();
     /** Guarded by {@link #table}; created on the first spawn that needs a parent-death signal. */
     private SpawnerThread pdeathSpawner;
 
@@ -143,7 +145,7 @@ public final class Reaper {
     public Subscription subscribe(String name, Consumer<Exit> listener) {
         Objects.requireNonNull(listener, "listener");
         Subscriber[] self = new Subscriber[1];
-        self[0] = new Subscriber(name, listener, () -> subscribers.remove(self[0]));
+        self[0] = new Subscriber(name, listener, () -> subscribers.remove(self[0]), reaping);
         subscribers.add(self[0]);
         self[0].start();
         return self[0];
@@ -286,21 +288,24 @@ public final class Reaper {
         } finally {
             table.unlock();
         }
-        int reaped;
-        do {
-            reaped = Native.waitpid(pid, status, WNOHANG | WALL);
-        } while (reaped == -Native.EINTR);
-        if (reaped != pid) {
-            // Reaped by someone else: the spawn does so for a child whose exec failed.
-            log.debug("pid {} was reaped elsewhere", pid);
-            if (waiter != null) {
-                log.error("lost the status of spawned pid {}: reaped outside the reaper", pid);
+        Exit exit;
+        synchronized (reaping) {
+            int reaped;
+            do {
+                reaped = Native.waitpid(pid, status, WNOHANG | WALL);
+            } while (reaped == -Native.EINTR);
+            if (reaped != pid) {
+                // Reaped by someone else: the spawn does so for a child whose exec failed.
+                log.debug("pid {} was reaped elsewhere", pid);
+                if (waiter != null) {
+                    log.error("lost the status of spawned pid {}: reaped outside the reaper", pid);
+                }
+                return;
             }
-            return;
-        }
-        Exit exit = new Exit(pid, Exit.statusOf(status.get(JAVA_INT, 0)), Instant.now());
-        for (Subscriber s : subscribers) {
-            s.offer(exit);
+            exit = new Exit(pid, Exit.statusOf(status.get(JAVA_INT, 0)), Instant.now());
+            for (Subscriber s : subscribers) {
+                s.offer(exit);
+            }
         }
         if (waiter != null) {
             completions.execute(() -> waiter.complete(exit));

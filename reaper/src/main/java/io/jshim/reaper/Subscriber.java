@@ -23,8 +23,15 @@ final class Subscriber implements Subscription {
     /** Thread-safe on its own. */
     private final LinkedBlockingQueue<Exit> queue = new LinkedBlockingQueue<>();
     private volatile boolean closed;
+    /** Exits offered; written by the reaper thread under the reaper's delivery lock. Guarded by {@code this}. */
+    private long offered;
+    /** Exits the listener has returned from. Guarded by {@code this}. */
+    private long delivered;
+    /** The reaper's lock held across each reap and its offers (see {@link #awaitDelivered}). */
+    private final Object reaping;
 
-    Subscriber(String name, Consumer<Exit> listener, Runnable onClose) {
+    Subscriber(String name, Consumer<Exit> listener, Runnable onClose, Object reaping) {
+        this.reaping = reaping;
         this.name = name;
         this.listener = listener;
         this.onClose = onClose;
@@ -37,7 +44,31 @@ final class Subscriber implements Subscription {
     /** Called by the reaper thread only: never blocks. */
     void offer(Exit exit) {
         if (!closed) {
+            synchronized (this) {
+                offered++;
+            }
             queue.add(exit);
+        }
+    }
+
+    @Override
+    public boolean awaitDelivered(java.time.Duration limit) throws InterruptedException {
+        long target;
+        synchronized (reaping) { // no reap is between its waitpid and its offers now
+            synchronized (this) {
+                target = offered;
+            }
+        }
+        long deadline = System.nanoTime() + limit.toNanos();
+        synchronized (this) {
+            while (delivered < target && !closed) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(this, left);
+            }
+            return true;
         }
     }
 
@@ -52,6 +83,11 @@ final class Subscriber implements Subscription {
                     listener.accept(exit);
                 } catch (RuntimeException | Error e) {
                     log.error("exit listener {} failed on {}", name, exit, e);
+                } finally {
+                    synchronized (this) {
+                        delivered++;
+                        notifyAll();
+                    }
                 }
             }
         } catch (InterruptedException e) {
@@ -66,6 +102,9 @@ final class Subscriber implements Subscription {
             return;
         }
         closed = true;
+        synchronized (this) {
+            notifyAll();
+        }
         onClose.run();
         queue.add(STOP);
     }

@@ -10,6 +10,12 @@ import java.time.Duration;
 
 /** jshim installed by its own install script into a directory of the test's (bin/ goes on containerd's PATH). */
 public final class InstalledShim {
+    /**
+     * A bound that only catches a hung install: install.sh trains the AOT cache in a JVM of its own, which takes
+     * minutes on two cores that other builds keep busy (60 s was seen to run out).
+     */
+    static final Duration INSTALL_LIMIT = Duration.ofMinutes(10);
+
     private InstalledShim() {}
 
     public static Path repoRoot() {
@@ -19,7 +25,7 @@ public final class InstalledShim {
 
     /** Runs scripts/install.sh into {@code dir}; returns the bin directory holding containerd-shim-jshim-v2. */
     public static Path install(Path dir) throws Exception {
-        return install(dir, Duration.ofSeconds(300)); // its AOT training run is slow on busy cores
+        return install(dir, INSTALL_LIMIT);
     }
 
     /** As {@link #install(Path)}, waiting up to {@code timeout} for the script. */

@@ -78,7 +78,7 @@ public final class PrivateContainerd implements AutoCloseable {
      */
     public static PrivateContainerd startWithConfig(Path dir, String config, String... pathDirs)
             throws IOException, InterruptedException {
-        PrivateContainerd c = new PrivateContainerd(dir, Arrays.asList(pathDirs));
+        PrivateContainerd c = new PrivateContainerd(ContainerdRelease.SYSTEM, dir, java.util.Map.of(), Arrays.asList(pathDirs));
         Files.createDirectories(dir);
         Files.writeString(dir.resolve("config.toml"), config);
         c.launch();

@@ -334,7 +334,7 @@ class ExitTruthTest {
         try {
             CompletableFuture<Void> slowKill = CompletableFuture.runAsync(() -> {
                 try {
-                    tasks.kill(id, "", 9, false);
+                    tasks.kill(id, "", 9, true); // all: through runc (a single process's kill uses its pidfd)
                 } catch (TtrpcException e) {
                     throw new RuntimeException(e);
                 }

@@ -42,7 +42,7 @@ class ShimCgroupTest {
         CommandResult start = new Monitor(Reaper.get()).run(SpawnSpec.of(
                         bin.resolve("containerd-shim-jshim-v2").toString(), "-namespace", namespace, "-id", "cg-1",
                         "-address", dir.resolve("no-containerd.sock").toString(), "start")
-                .withWorkDir(bundle), options.toByteArray(), Duration.ofSeconds(30));
+                .withWorkDir(bundle), options.toByteArray(), Duration.ofSeconds(120));
         assertEquals(0, start.status(), start.stderrText());
         assertEquals("", start.stderrText(), "start prints nothing on stderr");
         String address = start.stdoutText();
@@ -51,7 +51,7 @@ class ShimCgroupTest {
                 EventLoops.shared(), Duration.ofSeconds(10))) {
             Map<String, String> md = Map.of("containerd-namespace-ttrpc", namespace);
             daemon = shim.call(ShimHarness.V2, "Connect", ConnectRequest.newBuilder().setId("cg-1").build(),
-                    ConnectResponse.parser(), Duration.ofSeconds(30), md).getShimPid();
+                    ConnectResponse.parser(), Duration.ofSeconds(120), md).getShimPid();
             try {
                 List<String> memberships = Files.readAllLines(Path.of("/proc/" + daemon + "/cgroup"));
                 List<String> inShimCgroup = memberships.stream().filter(l -> l.endsWith(":" + cgroup)).toList();
@@ -67,7 +67,7 @@ class ShimCgroupTest {
     }
 
     private static void awaitGone(int pid) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (Files.exists(Path.of("/proc/" + pid)) && System.nanoTime() < deadline) {
             Thread.sleep(50);
         }

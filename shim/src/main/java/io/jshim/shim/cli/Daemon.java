@@ -102,11 +102,13 @@ final class Daemon {
         Path socket = listen(server);
         timeline.mark("listening");
         signalReady();
-        // by then a cold container's Create, Start and Delete are usually over; it reads /proc,
+        // known from now on by its inode (while this daemon listens, a start of the group joins it, never rebinds)
+        OwnSocket own = socket == null ? null : OwnSocket.at(socket);
+        // by then a cold container's Create, Start and Delete are over (~200 ms after listening); it reads /proc,
         // so on a virtual thread of its own rather than on the event loop
         loop.schedule(() -> Thread.ofVirtual().name("jshim-compiler-priority").start(CompilerPriority::restore),
                 COMPILER_BOOST_DELAY_MS, TimeUnit.MILLISECONDS);
-        Path eventSocket = eventStream == null ? null : bindEventStream(eventStream, socket);
+        OwnSocket eventSocket = eventStream == null ? null : OwnSocket.at(bindEventStream(eventStream, socket));
         // a daemon holding no container exits by itself, once containerd stops using it (IdleExit)
         IdleExit.fromEnvironment(System.getenv(IdleExit.ENV), loop).ifPresent(tasks::exitWhenIdle);
         Signal.handle(new Signal("TERM"), s -> shutdown.countDown());
@@ -119,12 +121,12 @@ final class Daemon {
         shutdown.await();
         log.info("shutting down ({} containers left)", tasks.containerCount());
         server.shutdown(Duration.ofSeconds(2)).get();
-        if (socket != null) {
-            Files.deleteIfExists(socket);
+        if (own != null && !own.removeIfOurs()) {
+            log.info("{} is another shim's socket now: left in place", socket);
         }
         if (eventStream != null) {
             eventStream.shutdown(Duration.ofSeconds(1)).get();
-            Files.deleteIfExists(eventSocket);
+            eventSocket.removeIfOurs();
         }
         forwarder.drainAndStop(Duration.ofSeconds(5));
         tasks.close();

@@ -5,9 +5,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.Configurator;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.LayoutBase;
-import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
 import ch.qos.logback.core.spi.ContextAwareBase;
 
 /**
@@ -35,24 +33,35 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
         }
     }
 
+    /** The daemon's appender once {@link #toStderr} ran; null before. */
+    private static volatile AsyncLineAppender active;
+    /** Whether the shutdown hook that flushes the log is registered. Guarded by LogSetup.class. */
+    private static boolean flushHook;
+
+    /**
+     * Waits (at most {@code limit}) until the lines logged so far are written: before the daemon exits or halts,
+     * whose last lines would otherwise die in the queue. Whether they all got out.
+     */
+    public static boolean flush(java.time.Duration limit) {
+        AsyncLineAppender a = active;
+        return a == null || a.flush(limit);
+    }
+
     /** Sends every log line at {@code level} or above to stderr. */
-    public static void toStderr(boolean debug) {
+    public static synchronized void toStderr(boolean debug) {
         LoggerContext context = (LoggerContext) org.slf4j.LoggerFactory.getILoggerFactory();
         // A layout of our own rather than a PatternLayoutEncoder: parsing a pattern and building its converters
         // cost a cold daemon dearly (StartupTimeline), for the same line.
         LineLayout layout = new LineLayout();
         layout.setContext(context);
         layout.start();
-        LayoutWrappingEncoder<ILoggingEvent> encoder = new LayoutWrappingEncoder<>();
-        encoder.setContext(context);
-        encoder.setLayout(layout);
-        encoder.start();
-        ConsoleAppender<ILoggingEvent> appender = new ConsoleAppender<>();
+        // Asynchronous and never blocking: a full log pipe (containerd not reading) must not stall the event loop.
+        AsyncLineAppender appender = new AsyncLineAppender(layout,
+                new java.io.FileOutputStream(java.io.FileDescriptor.err), AsyncLineAppender.CAPACITY);
         appender.setContext(context);
         appender.setName("stderr");
-        appender.setTarget("System.err");
-        appender.setEncoder(encoder);
         appender.start();
+        active = appender;
         Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
         root.detachAndStopAllAppenders();
         root.addAppender(appender);
@@ -60,6 +69,10 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
         root.setLevel(debug || "DEBUG".equals(level) || "TRACE".equals(level) ? Level.DEBUG : Level.INFO);
         // Netty is chatty at debug; its own problems surface as our errors.
         context.getLogger("io.netty").setLevel(Level.INFO);
+        if (!flushHook) { // the daemon's last lines (shutting down, a failure) out before the JVM goes
+            flushHook = true;
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> flush(java.time.Duration.ofSeconds(1)), "jshim-log-flush"));
+        }
     }
 
     /** {@code 2024-05-01T10:00:00.123Z INFO  [Daemon] message}, and the stack of a throwable if there is one. */

@@ -1,6 +1,10 @@
 package io.jshim.shim.process;
 
+import io.jshim.reaper.NoSuchProcessException;
+import io.jshim.reaper.Pidfd;
+import io.jshim.reaper.Posix;
 import io.jshim.stdio.ProcessIO;
+import java.io.IOException;
 import io.jshim.stdio.StdioSpec;
 import java.time.Duration;
 import java.util.Optional;
@@ -16,7 +20,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Locks: {@link #lifecycle} serialises this process's lifecycle calls (start, delete, pause, resume,
  * update, checkpoint) and is held across runc; only another lifecycle call on the same process waits for it.
  * State, Pids, Kill, Wait and exit handling never take it. The process's own monitor ({@code this}) guards
- * pid, status and exit and is held only for the few instructions that read or change them.
+ * pid, status, exit and the pidfd and is held only for the few instructions that read or change them (and
+ * across the enqueue of the TaskExit, a memory operation, see {@link #commitExit}).
  */
 public abstract sealed class Process permits InitProcess, ExecProcess {
     private final String id;
@@ -30,6 +35,10 @@ public abstract sealed class Process permits InitProcess, ExecProcess {
     private ProcessStatus status;
     /** Guarded by {@code this}. */
     private ExitStatus exit;
+    /** Guarded by {@code this}: names the process from when its pid is known until its exit is committed; null without. */
+    private Pidfd pidfd;
+    /** Guarded by {@code this}: the pid had already been reaped when its pidfd was to be opened (its exit is coming). */
+    private boolean reapedEarly;
     /** Set once the stdio is prepared (Create, exec Start); read by IO calls without a lock. */
     private volatile ProcessIO io;
 
@@ -69,6 +78,61 @@ public abstract sealed class Process permits InitProcess, ExecProcess {
         this.pid = pid;
     }
 
+    /**
+     * Holds {@code fd} (may be null: no pidfds here, or none could be trusted) as this process's pidfd until its
+     * exit is committed; {@code reaped}: the pid was found already reaped, so signals answer "gone".
+     */
+    public void holdPidfd(Pidfd fd, boolean reaped) {
+        synchronized (this) {
+            if (exit == null && status != ProcessStatus.DELETED) {
+                pidfd = fd;
+                reapedEarly = reaped;
+                return;
+            }
+        }
+        if (fd != null) {
+            fd.close(); // exited or deleted meanwhile
+        }
+    }
+
+    /** Closes the pidfd, if any: the exit is recorded, or the process will never be signalled again. */
+    public synchronized void releasePidfd() {
+        if (pidfd != null) {
+            pidfd.close();
+            pidfd = null;
+        }
+    }
+
+    /**
+     * Sends {@code signal} unless the process has exited: through its pidfd, so never to another process that
+     * reused the pid; by pid only where there is no pidfd (a kernel without them). False when it is gone.
+     */
+    public boolean signal(int signal) throws IOException {
+        Pidfd fd;
+        int target;
+        synchronized (this) {
+            if (exit != null || reapedEarly || pid <= 0) {
+                return false;
+            }
+            fd = pidfd;
+            target = pid;
+        }
+        if (fd != null) {
+            return fd.signal(signal); // false also when closed meanwhile by the exit's commit
+        }
+        try {
+            Posix.kill(target, signal);
+            return true;
+        } catch (NoSuchProcessException e) {
+            return false;
+        }
+    }
+
+    /** Whether signals go through a pidfd (false before the pid is known and where there are none). */
+    public synchronized boolean hasPidfd() {
+        return pidfd != null;
+    }
+
     public synchronized ProcessStatus status() {
         return status;
     }
@@ -84,24 +148,33 @@ public abstract sealed class Process permits InitProcess, ExecProcess {
 
     public synchronized void setDeleted() {
         status = ProcessStatus.DELETED;
+        releasePidfd();
     }
 
     public synchronized Optional<ExitStatus> exit() {
         return Optional.ofNullable(exit);
     }
 
-    /** Records the exit (once) and wakes every Wait. Called only by the exit coordinator. */
-    public void markExited(ExitStatus exitStatus) {
+    /**
+     * The commit point of an exit, called only by the exit coordinator: {@code enqueue} (which queues the
+     * TaskExit) runs under this process's monitor in the same step that records the exit, so State, Delete and
+     * Kill, which read the exit under that monitor, and Wait, woken only after it, never see an exit whose TaskExit
+     * is not yet queued. Once only: a second call does nothing and returns false.
+     */
+    public boolean commitExit(ExitStatus exitStatus, Runnable enqueue) {
         synchronized (this) {
             if (exit != null) {
-                return;
+                return false;
             }
+            enqueue.run();
             exit = exitStatus;
             if (status != ProcessStatus.DELETED) {
                 status = ProcessStatus.STOPPED;
             }
+            releasePidfd();
         }
         exited.complete(exitStatus);
+        return true;
     }
 
     /**
@@ -109,6 +182,7 @@ public abstract sealed class Process permits InitProcess, ExecProcess {
      * too). It stays Created; Wait reports 255 rather than a made-up success.
      */
     public void markNeverStarted(ExitStatus failed) {
+        releasePidfd();
         exited.complete(failed);
     }
 

@@ -6,6 +6,7 @@ import io.jshim.proto.runc.Options;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -55,17 +56,30 @@ public final class Bundle {
         writePrivate(bundle.resolve(RUNTIME), options.getBinaryName());
     }
 
-    public static Options readOptions(Path bundle) {
+    /**
+     * The runtime options {@code Create} wrote. No file means no options (a bundle whose Create failed early), as
+     * the reference's {@code ReadOptions}; a file that cannot be read or parsed is an error naming it, never a
+     * silent default (which would point {@code delete} at the wrong runc root or binary).
+     */
+    public static Options readOptions(Path bundle) throws IOException {
+        Path file = bundle.resolve(OPTIONS_JSON);
+        String json;
         try {
-            String json = Files.readString(bundle.resolve(OPTIONS_JSON));
-            if (json.strip().equals("{}")) {
-                return Options.getDefaultInstance(); // without JsonFormat, as written
-            }
+            json = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            return Options.getDefaultInstance();
+        } catch (IOException e) {
+            throw new IOException("cannot read the runtime options " + file + ": " + e, e);
+        }
+        if (json.strip().equals("{}")) {
+            return Options.getDefaultInstance(); // without JsonFormat, as written
+        }
+        try {
             Options.Builder b = Options.newBuilder();
             JsonFormat.parser().ignoringUnknownFields().merge(json, b);
             return b.build();
-        } catch (IOException e) {
-            return Options.getDefaultInstance();
+        } catch (IOException | RuntimeException e) {
+            throw new IOException("malformed runtime options " + file + ": " + e.getMessage(), e);
         }
     }
 

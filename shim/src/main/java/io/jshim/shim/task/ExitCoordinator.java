@@ -4,13 +4,13 @@ import com.google.protobuf.Message;
 import io.jshim.events.Event;
 import io.jshim.proto.events.TaskExit;
 import io.jshim.reaper.Exit;
+import io.jshim.reaper.Pidfd;
+import io.jshim.reaper.Subscription;
 import io.jshim.shim.process.Container;
 import io.jshim.shim.process.ExecProcess;
 import io.jshim.shim.process.ExitStatus;
 import io.jshim.shim.process.InitProcess;
 import io.jshim.shim.process.Process;
-import io.jshim.shim.runc.RuncException;
-import io.jshim.stdio.ProcessIO;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,8 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -37,7 +35,10 @@ import org.slf4j.LoggerFactory;
  * TaskExit published;</li>
  * <li>once the init has exited, exec starts are refused with FailedPrecondition;</li>
  * <li>without a private PID namespace, the init's exit kills what is left of the container;</li>
- * <li>an exit is reported only once the process's output is drained (bounded by {@link #DRAIN_LIMIT}).</li>
+ * <li>an exit is reported only once the process's output is drained (bounded by {@link #DRAIN_LIMIT});</li>
+ * <li>publication is the commit point: one step ({@link #commit}) queues the TaskExit, after the TaskOOM of any
+ * OOM kill that caused it, and marks the process exited, so Wait, State, Delete and Kill never see an exit whose
+ * TaskExit is not queued, and a TaskDelete (queued only once Delete sees the init stopped) always follows it.</li>
  * </ol>
  *
  * <p>{@link #lock}, the lifecycle lock, guards the five tables below. It is held for map operations only:
@@ -48,11 +49,12 @@ public final class ExitCoordinator {
     private static final Logger log = LoggerFactory.getLogger(ExitCoordinator.class);
     /** How long an exit waits for its output to drain; a grandchild still holding the pipe must not stall it forever. */
     static final Duration DRAIN_LIMIT = Duration.ofSeconds(5);
-    /** How long the init's exit waits for {@code runc kill --all} to take effect (a process in D state may not die). */
-    static final Duration KILL_ALL_LIMIT = Duration.ofSeconds(2);
+
 
     private final Consumer<Message> publisher;
     private final Executor workers;
+    private final KillAll killAll;
+    private final Pidfds pidfds;
 
     private final ReentrantLock lock = new ReentrantLock();
     /** Processes whose start event is queued and whose exit has not been seen, by pid. Guarded by {@link #lock}. */
@@ -73,8 +75,20 @@ public final class ExitCoordinator {
      * @param workers runs the exit lanes (virtual threads: they wait on drains and runc)
      */
     public ExitCoordinator(Consumer<Message> publisher, Executor workers) {
+        this(publisher, workers, KillAll.RUNC, Pidfd::open);
+    }
+
+    /** As above, with what ends the rest of a container without a private PID namespace and opens pidfds (fakes in tests). */
+    ExitCoordinator(Consumer<Message> publisher, Executor workers, KillAll killAll, Pidfds.Opener pidfds) {
         this.publisher = publisher;
         this.workers = workers;
+        this.killAll = killAll;
+        this.pidfds = new Pidfds(pidfds);
+    }
+
+    /** The subscription {@link #onExit} is called through: {@link #pidLearned} waits on it (see {@link Pidfds}). */
+    public void attach(Subscription exitSubscription) {
+        pidfds.attach(exitSubscription);
     }
 
     /** An in-flight Create or Start: the exits seen while runc ran. Its fields are guarded by the coordinator's lock. */
@@ -187,6 +201,26 @@ public final class ExitCoordinator {
         settleStarted(w, init);
     }
 
+    /**
+     * runc's pid file named the process: sets its pid and opens its pidfd, held until the exit is committed (Kill
+     * signals through it); dropped if {@code w} saw the pid exit before the open (it may name another process).
+     */
+    public void pidLearned(StartWatch w, Process p, int pid) {
+        p.setPid(pid);
+        Pidfds.Opened opened = pidfds.open(p, pid);
+        boolean exited;
+        lock.lock();
+        try {
+            exited = w.exitOf(pid) != null;
+        } finally {
+            lock.unlock();
+        }
+        if (exited && opened.fd() != null) {
+            opened.fd().close();
+        }
+        p.holdPidfd(exited ? null : opened.fd(), exited || opened.reaped());
+    }
+
     /** Before {@code runc exec}: refused once the init has exited; otherwise counted as running from now on. */
     public StartWatch beginExecStart(Container c) {
         lock.lock();
@@ -280,13 +314,7 @@ public final class ExitCoordinator {
     private void handleInitExit(InitProcess init, Exit exit) {
         Container c = init.container();
         if (c.killAllOnInitExit()) {
-            // No private PID namespace: nothing else will end what is left of the container.
-            try {
-                killAll(c);
-                awaitKilled(c);
-            } catch (RuncException | IOException e) {
-                log.debug("[{}] kill --all after init exit: {}", c.id(), e.getMessage());
-            }
+            killAll.afterInitExit(c); // no private PID namespace: nothing else will end what is left
         }
         boolean now;
         lock.lock();
@@ -305,51 +333,10 @@ public final class ExitCoordinator {
         }
     }
 
-    /** SIGKILL to every process of the container: through cgroup.kill where the kernel has it, else runc kill --all. */
-    private static void killAll(Container c) throws RuncException, IOException {
-        io.jshim.cgroups.Cgroup cgroup = c.cgroup();
-        if (cgroup != null && cgroup.killAll()) {
-            log.debug("[{}] killed what is left through cgroup.kill", c.id());
-            return;
-        }
-        c.runc().kill(c.id(), 9, true);
-    }
-
-    /**
-     * {@code runc kill --all} returns once the signals are sent, not once the processes are dead; the init's
-     * TaskExit promises none is left, so wait (bounded) until the container's cgroup is empty. A process leaves
-     * its cgroup as it exits, so this takes the kernel's time to tear the processes down, usually under 1 ms.
-     */
-    private static void awaitKilled(Container c) {
-        io.jshim.cgroups.Cgroup cgroup = c.cgroup();
-        if (cgroup == null) {
-            return;
-        }
-        long deadline = System.nanoTime() + KILL_ALL_LIMIT.toNanos();
-        long pauseMicros = 100;
-        try {
-            while (cgroup.populated()) {
-                if (System.nanoTime() - deadline > 0) {
-                    log.warn("[{}] processes still in the cgroup {} after kill --all: {}", c.id(), KILL_ALL_LIMIT,
-                            cgroup.processes());
-                    return;
-                }
-                TimeUnit.MICROSECONDS.sleep(pauseMicros);
-                pauseMicros = Math.min(pauseMicros * 2, 10_000);
-            }
-        } catch (IOException e) {
-            log.debug("[{}] cgroup.procs after kill --all: {}", c.id(), e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
     private void finishExec(ExecProcess exec, Exit exit) {
         Container c = exec.container();
-        ExitStatus status = new ExitStatus(exit.status(), exit.at());
-        awaitDrained(exec);
-        exec.markExited(status);
-        publish(exec, exit);
+        Drain.await(exec, DRAIN_LIMIT);
+        commit(exec, exit);
         Exit releasedInit;
         lock.lock();
         try {
@@ -364,45 +351,33 @@ public final class ExitCoordinator {
 
     private void finishInit(InitProcess init, Exit exit) {
         Container c = init.container();
-        ExitStatus status = new ExitStatus(exit.status(), exit.at());
-        awaitDrained(init);
+        Drain.await(init, DRAIN_LIMIT);
         try {
-            ExitFile.write(c.bundle(), status);
+            ExitFile.write(c.bundle(), new ExitStatus(exit.status(), exit.at()));
         } catch (IOException e) {
             log.warn("[{}] cannot record the init exit in the bundle: {}", c.id(), e.getMessage());
         }
-        init.markExited(status);
-        publish(init, exit);
+        commit(init, exit);
     }
 
-    private void publish(Process p, Exit exit) {
+    /**
+     * The one place an exit becomes true for every observer: the TaskExit is queued and the process marked
+     * exited in one step ({@link Process#commitExit}), after the TaskOOM of any OOM kill the kernel has counted
+     * (the watcher's sync may wait, so it runs first, outside every lock).
+     */
+    private void commit(Process p, Exit exit) {
         Container c = p.container();
-        c.reportPendingOomKills(); // the TaskOOM of a kill goes out ahead of the TaskExit it caused
-        log.info("[{} {}] exited: pid {} status {}", c.id(), p.execId() == null ? "" : p.execId(), exit.pid(),
-                exit.status());
-        publisher.accept(TaskExit.newBuilder()
+        c.reportPendingOomKills();
+        TaskExit event = TaskExit.newBuilder()
                 .setContainerId(c.id())
                 .setId(p.id())
                 .setPid(exit.pid())
                 .setExitStatus(exit.status())
                 .setExitedAt(Event.toTimestamp(exit.at()))
-                .build());
-    }
-
-    private static void awaitDrained(Process p) {
-        ProcessIO io = p.io();
-        if (io == null) {
-            return;
-        }
-        try {
-            io.drained().get(DRAIN_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            log.warn("[{} {}] output not drained within {}: reporting the exit anyway", p.container().id(),
-                    p.execId() == null ? "" : p.execId(), DRAIN_LIMIT);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (java.util.concurrent.ExecutionException e) {
-            log.debug("output copy ended with {}", e.getCause().toString());
+                .build();
+        if (p.commitExit(new ExitStatus(exit.status(), exit.at()), () -> publisher.accept(event))) {
+            log.info("[{} {}] exited: pid {} status {}", c.id(), p.execId() == null ? "" : p.execId(), exit.pid(),
+                    exit.status());
         }
     }
 

@@ -47,7 +47,6 @@ import io.jshim.proto.task.WaitResponse;
 import io.jshim.proto.types.ProcessInfo;
 import io.jshim.proto.types.Status;
 import io.jshim.reaper.Monitor;
-import io.jshim.reaper.NoSuchProcessException;
 import io.jshim.reaper.Posix;
 import io.jshim.reaper.Reaper;
 import io.jshim.shim.ShimException;
@@ -99,6 +98,7 @@ public final class TaskService implements AutoCloseable {
     static final Duration CONSOLE_TIMEOUT = Duration.ofSeconds(30);
     static final Duration EXEC_DRAIN_ON_DELETE = Duration.ofSeconds(10);
     static final Duration CREATED_INIT_EXIT_WAIT = Duration.ofSeconds(10);
+    static final Duration KILL_FINISHED_WAIT = Duration.ofSeconds(10);
     static final String PROCESS_SPEC_URL = "types.containerd.io/opencontainers/runtime-spec/1/Process";
 
     private final String defaultNamespace;
@@ -155,6 +155,7 @@ public final class TaskService implements AutoCloseable {
         this.socketDir = socketDir;
         this.onShutdown = onShutdown;
         this.exitSubscription = reaper.subscribe("exit-coordinator", exits::onExit);
+        exits.attach(exitSubscription);
     }
 
     private record Checkpoint(Path image, Optional<Path> parent) {}
@@ -237,7 +238,7 @@ public final class TaskService implements AutoCloseable {
             }
             runcCreated = true;
             int pid = Bundle.readPid(bundle.resolve(Bundle.INIT_PID));
-            init.setPid(pid);
+            exits.pidLearned(watch, init, pid);
             io.start(CONSOLE_TIMEOUT);
             watchCgroup(c, pid);
             containers.put(id, c);
@@ -269,6 +270,7 @@ public final class TaskService implements AutoCloseable {
         if (watch != null) {
             exits.createFailed(watch);
         }
+        c.init().releasePidfd();
         closeQuietly(c.init().io());
         closeQuietly(c.oomWatch());
         if (c.rootfsMounted()) {
@@ -340,7 +342,7 @@ public final class TaskService implements AutoCloseable {
         ExitCoordinator.StartWatch watch = exits.beginInitStart(init);
         try {
             if (before == ProcessStatus.CREATED_CHECKPOINT) {
-                restore(c, init);
+                restore(c, init, watch);
             } else {
                 c.runc().start(c.id());
             }
@@ -356,7 +358,8 @@ public final class TaskService implements AutoCloseable {
         return init.pid();
     }
 
-    private void restore(Container c, InitProcess init) throws RuncException, IOException {
+    private void restore(Container c, InitProcess init, ExitCoordinator.StartWatch watch)
+            throws RuncException, IOException {
         Options o = c.options();
         Path work = o.getCriuWorkPath().isEmpty() ? c.bundle().resolve("work") : Path.of(o.getCriuWorkPath());
         ProcessIO io = init.io();
@@ -364,7 +367,7 @@ public final class TaskService implements AutoCloseable {
         c.runc().restore(c.id(), new Runc.RestoreArgs(c.bundle(), c.bundle().resolve(Bundle.INIT_PID), cp.image(),
                 work, cp.parent(), io.consoleSocket(), o.getNoPivotRoot(), io.runcFds()));
         int pid = Bundle.readPid(c.bundle().resolve(Bundle.INIT_PID));
-        init.setPid(pid);
+        exits.pidLearned(watch, init, pid);
         io.start(CONSOLE_TIMEOUT);
         watchCgroup(c, pid);
     }
@@ -391,11 +394,11 @@ public final class TaskService implements AutoCloseable {
                 throw ShimException.unknown("OCI runtime exec failed: " + e.getMessage());
             }
             int pid = Bundle.readPid(pidFile);
-            exec.setPid(pid);
+            exits.pidLearned(watch, exec, pid);
             try {
                 io.start(CONSOLE_TIMEOUT);
             } catch (IOException e) {
-                killQuietly(pid);
+                killQuietly(exec);
                 throw ShimException.unknown("exec " + exec.id() + ": stdio: " + e.getMessage());
             }
         } catch (IOException | RuntimeException e) {
@@ -621,13 +624,17 @@ public final class TaskService implements AutoCloseable {
                     throw ShimException.notFound("cannot kill a deleted process: not found");
                 }
                 if (!r.getAll() && (init.exit().isPresent() || exits.initExited(c))) {
-                    throw ShimException.notFound("process already finished: not found");
+                    throw finished(init);
+                }
+                if (!r.getAll() && init.hasPidfd()) {
+                    signal(init, signal); // the process itself: a reused pid is never signalled
+                    return Empty.getDefaultInstance();
                 }
                 try {
                     c.runc().kill(c.id(), signal, r.getAll());
                 } catch (RuncException e) {
                     if (e.isNotRunning()) {
-                        throw ShimException.notFound("process already finished: not found");
+                        throw finished(init);
                     }
                     if (e.isNotExist()) {
                         throw ShimException.notFound("no such container: not found");
@@ -646,18 +653,37 @@ public final class TaskService implements AutoCloseable {
                     throw ShimException.failedPrecondition("process not created: failed precondition");
                 }
                 if (exec.exit().isPresent()) {
-                    throw ShimException.notFound("process already finished: not found");
+                    throw finished(exec);
                 }
-                try {
-                    Posix.kill(pid, signal);
-                } catch (NoSuchProcessException e) {
-                    throw ShimException.notFound("exec kill error: process already finished: not found");
-                } catch (IOException e) {
-                    throw ShimException.unknown("exec kill error: unknown error after kill: " + e.getMessage());
-                }
+                signal(exec, signal); // through its pidfd: a reused pid is never signalled
             }
         }
         return Empty.getDefaultInstance();
+    }
+
+    /** Signals {@code p} through its pidfd (by pid where there are none); NotFound once it is gone. */
+    private static void signal(Process p, int signal) {
+        try {
+            if (!p.signal(signal)) {
+                throw finished(p);
+            }
+        } catch (IOException e) {
+            throw ShimException.unknown("unknown error after kill: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Kill's NotFound for a process found dead, answered once its exit is committed (its TaskExit queued, see
+     * ExitCoordinator), so that no answer reveals an exit containerd has not been told of; bounded, as the exit
+     * may wait for a slow output drain.
+     */
+    private static ShimException finished(Process p) {
+        try {
+            p.awaitExit(KILL_FINISHED_WAIT);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return ShimException.notFound("process already finished: not found");
     }
 
     /** Never blocks (memory and the event queue's short lock only): ttrpc runs it on its event loop (TaskMethods). */
@@ -886,9 +912,9 @@ public final class TaskService implements AutoCloseable {
         }
     }
 
-    private static void killQuietly(int pid) {
+    private static void killQuietly(Process p) {
         try {
-            Posix.kill(pid, 9);
+            p.signal(9);
         } catch (IOException ignored) {
             // already gone
         }

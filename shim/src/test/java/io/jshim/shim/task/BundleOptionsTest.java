@@ -1,8 +1,11 @@
 package io.jshim.shim.task;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jshim.proto.runc.Options;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -33,5 +36,28 @@ class BundleOptionsTest {
     void anEmptyObjectWrittenByAnotherShimIsNoOptions() throws Exception {
         Files.writeString(bundle.resolve("options.json"), " {} \n");
         assertEquals(Options.getDefaultInstance(), Bundle.readOptions(bundle));
+    }
+
+    @Test
+    void noFileIsNoOptions() throws Exception {
+        assertEquals(Options.getDefaultInstance(), Bundle.readOptions(bundle));
+    }
+
+    @Test
+    void malformedOptionsAreAnErrorNamingTheFile() throws Exception {
+        Files.writeString(bundle.resolve("options.json"), "{\"root\": ");
+        IOException e = assertThrows(IOException.class, () -> Bundle.readOptions(bundle));
+        assertTrue(e.getMessage().contains(bundle.resolve("options.json").toString()), e.getMessage());
+        Files.writeString(bundle.resolve("options.json"), "{\"systemd_cgroup\": \"maybe\"}");
+        e = assertThrows(IOException.class, () -> Bundle.readOptions(bundle));
+        assertTrue(e.getMessage().startsWith("malformed runtime options " + bundle.resolve("options.json")), e.getMessage());
+    }
+
+    @Test
+    void unreadableOptionsAreAnErrorNamingTheFile() throws Exception {
+        Files.createDirectory(bundle.resolve("options.json")); // read(2) fails with EISDIR, even for root
+        IOException e = assertThrows(IOException.class, () -> Bundle.readOptions(bundle));
+        assertTrue(e.getMessage().startsWith("cannot read the runtime options " + bundle.resolve("options.json")),
+                e.getMessage());
     }
 }

@@ -54,19 +54,20 @@ class CgroupV2GuestTest {
                 "/tmp/jshim-guest");
         Path log = base.resolve("guest-run.log");
         long t0 = System.nanoTime();
-        int status;
+        int runStatus;
         try {
             // the script kills qemu at its deadline; this bound is for a script that hangs itself
             CommandResult r = new Monitor(Reaper.get()).run(SpawnSpec.of("bash",
                     InstalledShim.repoRoot().resolve("scripts/cgroup2-guest.sh").toString(), out.toString(),
                     Integer.toString(DEADLINE_SECONDS), command), null, Duration.ofSeconds(DEADLINE_SECONDS + 60));
             Files.writeString(log, r.stdoutText() + r.stderrText());
-            status = r.status();
+            runStatus = r.status();
         } catch (TimeoutException e) {
             killQemu(out);
             Files.writeString(log, e.getMessage());
-            status = -1;
+            runStatus = -1;
         }
+        int status = runStatus;
         long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0);
         String runLog = Files.readString(log);
         System.out.println("cgroup v2 guest: " + seconds + " s, status " + status + "\n" + runLog

@@ -41,14 +41,16 @@ class ContainerdOutageTest {
         try (PrivateContainerd containerd = PrivateContainerd.start(dir.resolve("cd"), bin.toString())) {
             String anchor = "outage-anchor";
             containerd.ctrOk(CtrTasks.run(rootfs, anchor, "-d", "--annotation", GROUP, "sleep", "100000"));
-            // Exits spaced over the outage, 0.5 s apart at least, so their order is the order they happened.
+            // Every process waits for its own flag file (in the rootfs all of them share) and exits when the test
+            // creates it: after containerd is stopped, one at a time, each only once the one before has been reaped,
+            // so the order they exit in is the test's and none exits before the outage, however loaded the machine.
+            Path flags = Files.createDirectories(rootfs.resolve("outage-flags"));
             long spacingMs = Math.max(500, (outageSeconds - 4) * 1000L / (containers + execs));
             Map<String, Integer> expected = new LinkedHashMap<>();
             List<String> ids = new ArrayList<>();
             for (int i = 0; i < containers + execs; i++) {
-                double delay = 2 + i * spacingMs / 1000.0;
                 int status = 10 + i;
-                String script = "sleep " + delay + "; exit " + status;
+                String script = "until [ -e /outage-flags/go-" + i + " ]; do sleep 0.05; done; exit " + status;
                 if (i % 2 == 0 && ids.stream().filter(s -> s.startsWith("c")).count() < containers
                         || ids.stream().filter(s -> s.startsWith("x")).count() >= execs) {
                     String id = "c" + i;
@@ -62,8 +64,18 @@ class ContainerdOutageTest {
                     expected.put(anchor + "/" + execId, status);
                 }
             }
+            List<Integer> pids = new ArrayList<>();
+            for (int i = 0; i < ids.size(); i++) {
+                pids.add(hostPidOf("/outage-flags/go-" + i + " ]"));
+            }
             long startedAt = System.nanoTime();
             containerd.stop();
+            for (int i = 0; i < ids.size(); i++) {
+                long releasedAt = System.nanoTime();
+                Files.writeString(flags.resolve("go-" + i), "");
+                awaitReaped(pids.get(i), ids.get(i));
+                Thread.sleep(Math.max(0, spacingMs - (System.nanoTime() - releasedAt) / 1_000_000));
+            }
             Thread.sleep(Math.max(0, TimeUnit.SECONDS.toMillis(outageSeconds)
                     - (System.nanoTime() - startedAt) / 1_000_000));
             // ctr events must be subscribed before the shim's next retry lands: retry it every 10 ms from before
@@ -114,6 +126,44 @@ class ContainerdOutageTest {
                 log.lines().filter(l -> l.contains("reachable again") || l.contains("cannot forward"))
                         .forEach(System.out::println);
             }
+        }
+    }
+
+    /** The host pid of the one process whose command line holds {@code marker} (read before containerd stops). */
+    private static int hostPidOf(String marker) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            List<Integer> found = new ArrayList<>();
+            try (var procs = Files.list(Path.of("/proc"))) {
+                for (Path p : procs.filter(p -> p.getFileName().toString().matches("[0-9]+")).toList()) {
+                    try {
+                        String cmdline = new String(Files.readAllBytes(p.resolve("cmdline"))).replace('\0', ' ');
+                        if (cmdline.startsWith("sh -c ") && cmdline.contains(marker)) {
+                            found.add(Integer.parseInt(p.getFileName().toString()));
+                        }
+                    } catch (java.io.IOException gone) {
+                        // exited meanwhile
+                    }
+                }
+            }
+            if (found.size() == 1) {
+                return found.get(0);
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("processes with " + marker + " in their command line: " + found);
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    /** Waits until {@code pid} is reaped (a zombie still has its /proc entry): the shim has taken its exit. */
+    private static void awaitReaped(int pid, String what) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (Files.exists(Path.of("/proc/" + pid))) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(what + " (pid " + pid + ") did not exit within 120 s of its flag");
+            }
+            Thread.sleep(10);
         }
     }
 }
