@@ -58,7 +58,7 @@ class KillAfterExitTest {
             assertEquals(Status.RUNNING, before.getStatus(), "reaped, but its exit is not reported before the drain");
             TtrpcException e = assertThrows(TtrpcException.class, () -> tasks.kill(id, "x", 9, false));
             assertEquals(Code.NOT_FOUND, e.code(), e.getMessage());
-            assertEquals("process already finished", e.getMessage());
+            assertEquals("process already finished: not found", e.getMessage());
             StateResponse after = tasks.state(id, "x");
             assertEquals(Status.STOPPED, after.getStatus(), "NotFound came before the exit was committed");
             assertEquals(4, after.getExitStatus());
