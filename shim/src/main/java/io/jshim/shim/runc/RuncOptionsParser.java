@@ -1,15 +1,16 @@
 package io.jshim.shim.runc;
 
 import com.google.protobuf.Any;
-import com.google.protobuf.InvalidProtocolBufferException;
 import io.jshim.proto.runc.Options;
 import io.jshim.proto.runc.legacy.CreateOptions;
 import io.jshim.proto.runc.legacy.RuncOptions;
+import java.io.IOException;
 
 /**
  * The runtime options the shim honours, from whichever type containerd sent: {@code containerd.runc.v1.Options},
  * the legacy {@code containerd.linux.runc.CreateOptions} (containerd's Go client sends it to any runtime not
- * named {@code io.containerd.runc.*}) or {@code containerd.linux.runc.RuncOptions}. Always held as the v1 message,
+ * named {@code io.containerd.runc.*}), {@code containerd.linux.runc.RuncOptions}, or CRI's
+ * {@code runtimeoptions.v1.Options} (a CRI handler's {@code options} table, see {@link CriRuntimeOptions}). Always held as the v1 message,
  * which is also what {@code options.json} records.
  */
 public final class RuncOptionsParser {
@@ -30,9 +31,10 @@ public final class RuncOptionsParser {
                 case V1 -> Options.parseFrom(any.getValue());
                 case LEGACY_CREATE -> fromLegacy(CreateOptions.parseFrom(any.getValue()));
                 case LEGACY_RUNC -> fromLegacy(RuncOptions.parseFrom(any.getValue()));
+                case CriRuntimeOptions.TYPE -> CriRuntimeOptions.parse(any.getValue());
                 default -> throw new IllegalArgumentException("unsupported runtime options type " + any.getTypeUrl());
             };
-        } catch (InvalidProtocolBufferException e) {
+        } catch (IOException e) { // InvalidProtocolBufferException: the bytes do not parse
             throw new IllegalArgumentException("malformed runtime options " + type + ": " + e.getMessage(), e);
         }
     }
