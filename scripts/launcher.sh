@@ -239,7 +239,10 @@ boot_standby() {
     (
         cd / && exec 8>"${standby%.sock}.lock" && flock -n 8 || exit 0
         ! grep -q -- " 00010000 0001 01 [0-9]* $standby\$" /proc/net/unix || exit 0
-        exec setsid chrt -i 0 "@JAVA@" $opts $aot -cp "$libdir/jshim.jar" io.jshim.shim.cli.Main -namespace "$ns" \
+        # a background job of a script starts with SIGINT and SIGQUIT ignored, which a JVM keeps: perl sets them
+        # back to their defaults, as a daemon booted by a start has them
+        exec perl -e '$SIG{INT} = $SIG{QUIT} = "DEFAULT"; exec { $ARGV[0] } @ARGV or exit 127' \
+            setsid chrt -i 0 "@JAVA@" $opts $aot -cp "$libdir/jshim.jar" io.jshim.shim.cli.Main -namespace "$ns" \
             -address "$address" -publish-binary "$publish" $debug standby "$standby" "$PPID" 2>"${standby%.sock}.log"
     ) </dev/null >/dev/null 2>&1 9>&- &
 }

@@ -25,7 +25,7 @@ public final class InstalledShim {
         env.putIfAbsent("JAVA_HOME", System.getProperty("java.home"));
         CommandResult r = new Monitor(Reaper.get()).run(SpawnSpec.of("bash",
                 repoRoot().resolve("scripts/install.sh").toString(), bin.toString(), lib.toString()).withEnv(env),
-                null, Duration.ofSeconds(60));
+                null, Duration.ofSeconds(180)); // the AOT training, on two loaded cores
         if (r.status() != 0) {
             throw new IllegalStateException("install.sh failed: " + r.stdoutText() + r.stderrText());
         }

@@ -27,11 +27,14 @@ public final class PrivateContainerd implements AutoCloseable {
     private final Path socket;
     private final Path logFile;
     private final List<String> extraPath;
+    /** Whether its shims may keep a warm standby (JSHIM_STANDBY): off but in the tests and bench that measure it. */
+    private final boolean standby;
     /** A namespace of this test JVM's own, so runc state never meets another run's. */
     private final String namespace = "jshim-e2e-" + ProcessHandle.current().pid();
     private Child process;
 
-    private PrivateContainerd(Path dir, List<String> extraPath) {
+    private PrivateContainerd(Path dir, List<String> extraPath, boolean standby) {
+        this.standby = standby;
         this.dir = dir;
         this.socket = dir.resolve("c.sock");
         this.logFile = dir.resolve("containerd.log");
@@ -40,7 +43,13 @@ public final class PrivateContainerd implements AutoCloseable {
 
     /** Starts containerd in {@code dir}; {@code pathDirs} go in front of PATH (where the shim binary is). */
     public static PrivateContainerd start(Path dir, String... pathDirs) throws IOException, InterruptedException {
-        PrivateContainerd c = new PrivateContainerd(dir, Arrays.asList(pathDirs));
+        return start(dir, false, pathDirs);
+    }
+
+    /** As {@link #start(Path, String...)}; {@code standby}: jshim boots warm standbys for this containerd. */
+    public static PrivateContainerd start(Path dir, boolean standby, String... pathDirs)
+            throws IOException, InterruptedException {
+        PrivateContainerd c = new PrivateContainerd(dir, Arrays.asList(pathDirs), standby);
         c.writeConfig();
         c.launch();
         return c;
@@ -67,6 +76,9 @@ public final class PrivateContainerd implements AutoCloseable {
         String path = String.join(":", extraPath) + (extraPath.isEmpty() ? "" : ":") + System.getenv("PATH");
         var env = new java.util.HashMap<>(System.getenv());
         env.put("PATH", path);
+        if (!standby) {
+            env.put("JSHIM_STANDBY", "0");
+        }
         int log = Posix.open(logFile.toString(), Posix.O_WRONLY | Posix.O_CREAT | Posix.O_APPEND | Posix.O_CLOEXEC, 0644);
         try {
             process = Reaper.get().spawn(SpawnSpec.of("containerd", "--config", dir.resolve("config.toml").toString())

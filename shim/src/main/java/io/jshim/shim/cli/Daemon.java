@@ -126,6 +126,10 @@ public final class Daemon {
         }
         forwarder.drainAndStop(Duration.ofSeconds(5));
         tasks.close();
+        OomWatcher oom = oomReady.join();
+        if (oom != null) {
+            oom.close(); // its epoll set and eventfd: a standby lives on after its training's daemon
+        }
         return 0;
     }
 

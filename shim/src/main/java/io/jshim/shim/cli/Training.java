@@ -107,7 +107,8 @@ public final class Training {
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
-        });
+        }, work -> Thread.ofPlatform().name("jshim-training").start(work)); // not the common pool: its thread
+        // would outlive the training in a standby, a thread no cold daemon has
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (!Files.exists(socket) && System.nanoTime() < deadline) {
             Thread.sleep(5);
