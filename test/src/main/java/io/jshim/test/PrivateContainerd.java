@@ -207,9 +207,11 @@ public final class PrivateContainerd implements AutoCloseable {
         try (var procs = Files.list(Path.of("/proc"))) {
             for (Path p : procs.filter(d -> d.getFileName().toString().matches("\\d+")).toList()) {
                 try {
-                    if (Files.readString(p.resolve("cmdline")).contains(marker)) {
+                    String cmdline = Files.readString(p.resolve("cmdline"));
+                    if (cmdline.contains(marker)) {
                         int pid = Integer.parseInt(p.getFileName().toString());
                         Posix.kill(pid, 9);
+                        removeStandbyFiles(cmdline);
                         // a shim JVM that a test attached jcmd to leaves its attach socket when killed
                         Files.deleteIfExists(Path.of(System.getProperty("java.io.tmpdir"), ".java_pid" + pid));
                     }
@@ -221,6 +223,18 @@ public final class PrivateContainerd implements AutoCloseable {
             // no /proc: nothing to do
         }
         deleteRuncRoot(namespace);
+    }
+
+    /** A killed standby's control socket, lock and log ({@code ... standby <control>.sock <containerd pid>}). */
+    private static void removeStandbyFiles(String cmdline) throws IOException {
+        List<String> args = List.of(cmdline.split("\0"));
+        int i = args.indexOf("standby");
+        if (i > 0 && i == args.size() - 3 && args.get(i + 1).endsWith(".sock")) {
+            String base = args.get(i + 1).substring(0, args.get(i + 1).length() - ".sock".length());
+            for (String suffix : List.of(".sock", ".lock", ".log")) {
+                Files.deleteIfExists(Path.of(base + suffix));
+            }
+        }
     }
 
     /**

@@ -19,6 +19,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -45,10 +48,13 @@ final class ControlServer implements AutoCloseable {
 
     private final Channel listener;
     private final Path path;
+    /** The connections not yet answered; only touched on the event loop. */
+    private final Set<Channel> open;
 
-    private ControlServer(Channel listener, Path path) {
+    private ControlServer(Channel listener, Path path, Set<Channel> open) {
         this.listener = listener;
         this.path = path;
+        this.open = open;
     }
 
     static ControlServer bind(Path path, EventLoopGroup loop, BlockingQueue<Request> requests) throws IOException {
@@ -57,6 +63,7 @@ final class ControlServer implements AutoCloseable {
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
         Files.deleteIfExists(path); // a dead standby's: the launcher boots one only under its lock
         int euid = TtrpcServer.effectiveUid();
+        Set<Channel> open = new HashSet<>();
         Channel ch = new ServerBootstrap().group(loop).channel(EpollServerDomainSocketChannel.class)
                 .childHandler(new ChannelInitializer<EpollDomainSocketChannel>() {
                     @Override
@@ -68,18 +75,36 @@ final class ControlServer implements AutoCloseable {
                             c.close();
                             return;
                         }
+                        open.add(c);
+                        c.closeFuture().addListener(f -> open.remove(c));
                         c.pipeline().addLast(new Reader(peer.pid(), requests));
                     }
                 })
                 .bind(new DomainSocketAddress(path.toString())).syncUninterruptibly().channel();
         Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
-        return new ControlServer(ch, path);
+        return new ControlServer(ch, path, open);
     }
 
-    /** Stops listening and removes the socket file: no start finds this standby any more. */
     @Override
     public void close() {
-        listener.close().syncUninterruptibly();
+        close(null);
+    }
+
+    /**
+     * Stops listening, removes the socket file (no start finds this standby any more) and closes every connection
+     * but {@code keep}'s: a start whose message is still on its way sees the end of the stream and boots its own
+     * daemon at once, rather than waiting out its bound (after which it would kill what it takes for a silent
+     * standby, and is by then a daemon).
+     */
+    void close(Channel keep) {
+        listener.eventLoop().submit(() -> {
+            listener.close();
+            for (Channel c : List.copyOf(open)) {
+                if (c != keep) {
+                    c.close();
+                }
+            }
+        }).syncUninterruptibly();
         try {
             Files.deleteIfExists(path);
         } catch (IOException e) {

@@ -84,7 +84,7 @@ public final class Standby {
                 continue;
             }
             // nothing of the standby stays open: its control socket, the boot lock, the boot log (as stderr)
-            server.close();
+            server.close(request.channel());
             Posix.close(lockFd);
             refuseWaiting();
             int socketFd = adoption.commit();
