@@ -38,6 +38,7 @@ jvm() {
 
 # The command line as Go's flag package reads it (see Flags.java); anything else goes to the JVM.
 ns="" address="" id="" bundle="" publish="" debug="" action=""
+standby=""
 parse() {
     while [ $# -gt 0 ]; do
         case "$1" in
@@ -178,29 +179,81 @@ spawn_daemon() {
 prebound_daemon() {
     command -v perl >/dev/null 2>&1 || return 1
     daemon_prelude || return 1
+    standby_key
     jvm_setup # the daemon's java command line: perl's child execs it, not this script again
     # perl without modules (loading Socket and POSIX is slow): Linux's numbers, AF_UNIX = SOCK_STREAM = 1,
     # SOCK_NONBLOCK = 04000 (the daemon's epoll loop needs it non-blocking), sockaddr_un = family + path + NUL;
     # $^F = 3 leaves fd 3 open across exec, and the socket is fd 3 (0-2 are taken, 9 is closed) or this gives up.
     # shellcheck disable=SC2016,SC2086
     daemon=$(JSHIM_SOCKET=$socket perl -e '
-        my ($path, @daemon) = @ARGV;
+        my ($path, $standby, $ns, $id, $address, $publish, $debug, @daemon) = @ARGV;
         $^F = 3;
         socket(my $s, 1, 1 | 04000, 0) or die "socket: $!\n";
         fileno($s) == 3 or die "the socket is fd " . fileno($s) . ", not 3\n";
         bind($s, pack("S Z*", 1, $path)) or die "bind $path: $!\n";
         chmod(0600, $path) or die "chmod $path: $!\n";
         listen($s, 4096) or die "listen $path: $!\n";
+        # A warm standby of our uid (SO_PEERCRED = 17) takes fd 3 with pidfd_getfd and answers "adopted PID";
+        # anything else boots a daemon below, and a standby that says nothing within 1.5 s is killed, so that it
+        # cannot serve the socket after that daemon does.
+        my $c;
+        if ($standby ne "" && -S($standby) && socket($c, 1, 1, 0) && connect($c, pack("S Z*", 1, $standby))) {
+            my ($peer, $uid) = unpack("i I", getsockopt($c, 1, 17) // "");
+            my $msg = join("\0", "jshim-handover 1", "fd=3", "namespace=$ns", "id=$id", "address=$address",
+                "publish-binary=$publish", "socket=$path", "bundle=" . readlink("/proc/self/cwd"), "debug=$debug",
+                (map { "env=$_=$ENV{$_}" } sort keys %ENV), "end") . "\0";
+            my ($reply, $rin, $ready) = ("", "");
+            vec($rin, fileno($c), 1) = 1;
+            if (defined $uid && $uid == $> && syswrite($c, $msg) == length($msg)) {
+                while ($reply !~ /\n/ && ($ready = select(my $r = $rin, undef, undef, 1.5)) > 0) {
+                    sysread($c, $reply, 256, length($reply)) or last;
+                }
+                if ($reply =~ /^adopted (\d+)\n/) { print "$1\n"; exit 0; }
+                kill(9, $peer) if $ready == 0 && $peer > 0;
+            }
+            close($c);
+        }
         my $pid = fork() // die "fork: $!\n";
         if ($pid == 0) {
             open(STDOUT, ">", "/dev/null");
             exec { "setsid" } "setsid", @daemon or exit 127;
         }
         print "$pid\n";
-    ' "$socket" "@JAVA@" $opts $aot -cp "$libdir/jshim.jar" io.jshim.shim.cli.Main -namespace "$ns" \
+    ' "$socket" "$standby" "$ns" "$id" "$address" "$publish" "$debug" "@JAVA@" $opts $aot -cp "$libdir/jshim.jar" io.jshim.shim.cli.Main -namespace "$ns" \
         -address "$address" -publish-binary "$publish" -id "$id" $debug </dev/null 2>"$log" 9>&-) || return 1
     [ -n "$daemon" ] || return 1
     record_daemon "$daemon"
+}
+
+# The warm standby (io.jshim.shim.standby.Standby): a daemon JVM booted and trained while no pod waited, which a
+# cold start hands its group to instead of booting one. One per key: the containerd address, this binary and the
+# environment (JSHIM_* settings, TTRPC_ADDRESS...; not the per-start NAMESPACE and PWD), so it never serves a
+# containerd or settings it was not booted for. JSHIM_STANDBY=0: none is ever booted or asked.
+standby_key() {
+    standby=""
+    [ "${JSHIM_STANDBY:-1}" != 0 ] || return 0
+    k=$({ printf '%s\n' "$address" "$JSHIM_LAUNCHER"
+        export -p | grep -v -e '^export NAMESPACE=' -e '^export PWD=' -e '^export OLDPWD='; } | sha256sum) || return 0
+    standby="/run/jshim/standby/${k%% *}.sock"
+}
+
+# After a cold start has answered: the next standby, in the background at SCHED_IDLE (it never competes with the
+# pod being started), unless one lives or boots (it holds <key>.lock from boot until it is adopted or exits). Its
+# own log (refused handovers) is <key>.log until it is adopted; it exits when containerd ($PPID) is gone.
+boot_standby() {
+    [ -n "$standby" ] || return 0
+    jvm_setup
+    [ -d /run/jshim/standby ] || mkdir -p -m 0700 /run/jshim/standby || return 0
+    # shellcheck disable=SC2086
+    (
+        cd / && exec 8>"${standby%.sock}.lock" && flock -n 8 || exit 0
+        ! grep -q -- " 00010000 0001 01 [0-9]* $standby\$" /proc/net/unix || exit 0
+        # a background job of a script starts with SIGINT and SIGQUIT ignored, which a JVM keeps: perl sets them
+        # back to their defaults, as a daemon booted by a start has them
+        exec perl -e '$SIG{INT} = $SIG{QUIT} = "DEFAULT"; exec { $ARGV[0] } @ARGV or exit 127' \
+            setsid chrt -i 0 "@JAVA@" $opts $aot -cp "$libdir/jshim.jar" io.jshim.shim.cli.Main -namespace "$ns" \
+            -address "$address" -publish-binary "$publish" $debug standby "$standby" "$PPID" 2>"${standby%.sock}.log"
+    ) </dev/null >/dev/null 2>&1 9>&- &
 }
 
 # Kills daemon $1 if it neither listens nor exits within 30 s.
@@ -426,7 +479,7 @@ if [ -z "$JSHIM_NO_FASTPATH" ] && parse "$@"; then
                     listening || prebound_daemon || spawn_daemon || jvm "$@"
                 fi
                 printf '%s' "$shim_address" > .address && mv -f .address address && printf '%s' "$shim_address" \
-                    && { [ -z "$lock" ] || rm -f "$lock"; } && exit 0
+                    && { [ -z "$lock" ] || rm -f "$lock"; } && boot_standby && exit 0
             fi
             ;;
         delete)

@@ -28,10 +28,27 @@ final class CloneSpawn {
 
     private CloneSpawn() {}
 
-    /** Our environment, encoded once: {@link System#getenv()} is a snapshot taken when the JVM started. */
-    private static final class OurEnvironment {
-        static final int COUNT = System.getenv().size();
-        static final byte[] ENCODED = encode(System.getenv());
+    /** Our environment ({@link ProcessEnvironment}), encoded once and again when a standby adopts another. */
+    private record Encoded(Map<String, String> source, int count, byte[] bytes) {
+        static Encoded of(Map<String, String> env) {
+            return new Encoded(env, env.size(), encode(env));
+        }
+    }
+
+    private static volatile Encoded ours;
+
+    static void environmentChanged() {
+        ours = null;
+    }
+
+    private static Encoded ours() {
+        Encoded e = ours;
+        Map<String, String> env = ProcessEnvironment.current();
+        if (e == null || e.source() != env) {
+            e = Encoded.of(env);
+            ours = e;
+        }
+        return e;
     }
 
     /** Spawns and returns the pid; throws PosixException with the error (e.g. ENOENT for a missing program). */
@@ -42,8 +59,9 @@ final class CloneSpawn {
         }
         int envc;
         if (spec.env() == null) {
-            strings.writeBytes(OurEnvironment.ENCODED);
-            envc = OurEnvironment.COUNT;
+            Encoded env = ours();
+            strings.writeBytes(env.bytes());
+            envc = env.count();
         } else {
             strings.writeBytes(encode(spec.env()));
             envc = spec.env().size();

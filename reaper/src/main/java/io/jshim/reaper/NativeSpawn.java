@@ -82,7 +82,7 @@ final class NativeSpawn {
         if (program.indexOf('/') >= 0) {
             return program;
         }
-        String path = System.getenv().getOrDefault("PATH", DEFAULT_PATH);
+        String path = ProcessEnvironment.current().getOrDefault("PATH", DEFAULT_PATH);
         for (String dir : path.split(":", -1)) {
             Path candidate = Path.of(dir.isEmpty() ? "." : dir, program);
             if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
@@ -184,7 +184,7 @@ final class NativeSpawn {
     }
 
     private static List<String> environment(Map<String, String> env) {
-        Map<String, String> source = env != null ? env : System.getenv();
+        Map<String, String> source = env != null ? env : ProcessEnvironment.current();
         List<String> entries = new ArrayList<>(source.size());
         source.forEach((k, v) -> entries.add(k + "=" + v));
         return entries;

@@ -11,7 +11,7 @@ import java.util.Map;
  *
  * @param argv              the command; argv[0] without a '/' is looked up on <em>our</em> PATH
  *                          (as posix_spawnp does: the caller's PATH, not the one in {@code env})
- * @param env               the child's whole environment; null = a copy of ours ({@link System#getenv()})
+ * @param env               the child's whole environment; null = a copy of ours ({@link ProcessEnvironment})
  * @param workDir           the child's working directory; null = ours
  * @param fds               child fd → our fd to dup2 there. Child fds 0, 1, 2 that are absent are opened
  *                          on /dev/null; every other fd is closed in the child. Our fds may be

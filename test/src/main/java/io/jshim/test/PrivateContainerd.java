@@ -31,14 +31,17 @@ public final class PrivateContainerd implements AutoCloseable {
     private final List<String> extraPath;
     /** Set in containerd's environment, so in every shim it starts (e.g. JSHIM_IDLE_EXIT). */
     private final java.util.Map<String, String> extraEnv;
+    /** Whether its shims may keep a warm standby (JSHIM_STANDBY): off but in the tests and bench that measure it. */
+    private final boolean standby;
     /** A namespace of this test JVM's own, so runc state never meets another run's. */
     private final String namespace = "jshim-e2e-" + ProcessHandle.current().pid();
     private Child process;
 
     private PrivateContainerd(ContainerdRelease release, Path dir, java.util.Map<String, String> extraEnv,
-            List<String> extraPath) {
+            List<String> extraPath, boolean standby) {
         this.release = release;
         this.extraEnv = extraEnv;
+        this.standby = standby;
         this.dir = dir;
         this.socket = socketIn(dir);
         this.logFile = dir.resolve("containerd.log");
@@ -65,7 +68,17 @@ public final class PrivateContainerd implements AutoCloseable {
     /** The same with {@code env} added to containerd's environment, which the shims it runs inherit. */
     public static PrivateContainerd start(ContainerdRelease release, Path dir, java.util.Map<String, String> env,
             String... pathDirs) throws IOException, InterruptedException {
-        PrivateContainerd c = new PrivateContainerd(release, dir, env, Arrays.asList(pathDirs));
+        PrivateContainerd c = new PrivateContainerd(release, dir, env, Arrays.asList(pathDirs), false);
+        c.writeConfig();
+        c.launch();
+        return c;
+    }
+
+    /** As {@link #start(Path, String...)}; {@code standby}: jshim boots warm standbys for this containerd. */
+    public static PrivateContainerd start(Path dir, boolean standby, String... pathDirs)
+            throws IOException, InterruptedException {
+        PrivateContainerd c = new PrivateContainerd(ContainerdRelease.SYSTEM, dir, java.util.Map.of(),
+                Arrays.asList(pathDirs), standby);
         c.writeConfig();
         c.launch();
         return c;
@@ -78,7 +91,7 @@ public final class PrivateContainerd implements AutoCloseable {
      */
     public static PrivateContainerd startWithConfig(Path dir, String config, String... pathDirs)
             throws IOException, InterruptedException {
-        PrivateContainerd c = new PrivateContainerd(ContainerdRelease.SYSTEM, dir, java.util.Map.of(), Arrays.asList(pathDirs));
+        PrivateContainerd c = new PrivateContainerd(ContainerdRelease.SYSTEM, dir, java.util.Map.of(), Arrays.asList(pathDirs), false);
         Files.createDirectories(dir);
         Files.writeString(dir.resolve("config.toml"), config);
         c.launch();
@@ -105,6 +118,9 @@ public final class PrivateContainerd implements AutoCloseable {
         var env = new java.util.HashMap<>(System.getenv());
         env.put("PATH", path);
         env.putAll(extraEnv);
+        if (!standby) {
+            env.put("JSHIM_STANDBY", "0");
+        }
         int log = Posix.open(logFile.toString(), Posix.O_WRONLY | Posix.O_CREAT | Posix.O_APPEND | Posix.O_CLOEXEC, 0644);
         try {
             process = Reaper.get().spawn(SpawnSpec.of(release.containerd(), "--config", dir.resolve("config.toml").toString())
@@ -233,9 +249,11 @@ public final class PrivateContainerd implements AutoCloseable {
         try (var procs = Files.list(Path.of("/proc"))) {
             for (Path p : procs.filter(d -> d.getFileName().toString().matches("\\d+")).toList()) {
                 try {
-                    if (Files.readString(p.resolve("cmdline")).contains(marker)) {
+                    String cmdline = Files.readString(p.resolve("cmdline"));
+                    if (cmdline.contains(marker)) {
                         int pid = Integer.parseInt(p.getFileName().toString());
                         Posix.kill(pid, 9);
+                        removeStandbyFiles(cmdline);
                         // a shim JVM that a test attached jcmd to leaves its attach socket when killed
                         Files.deleteIfExists(Path.of(System.getProperty("java.io.tmpdir"), ".java_pid" + pid));
                     }
@@ -247,6 +265,18 @@ public final class PrivateContainerd implements AutoCloseable {
             // no /proc: nothing to do
         }
         deleteRuncRoot(namespace);
+    }
+
+    /** A killed standby's control socket, lock and log ({@code ... standby <control>.sock <containerd pid>}). */
+    private static void removeStandbyFiles(String cmdline) throws IOException {
+        List<String> args = List.of(cmdline.split("\0"));
+        int i = args.indexOf("standby");
+        if (i > 0 && i == args.size() - 3 && args.get(i + 1).endsWith(".sock")) {
+            String base = args.get(i + 1).substring(0, args.get(i + 1).length() - ".sock".length());
+            for (String suffix : List.of(".sock", ".lock", ".log")) {
+                Files.deleteIfExists(Path.of(base + suffix));
+            }
+        }
     }
 
     /**

@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * slower; docs/performance.md). The JVM has no way to change it after start, so this finds the thread by name in /proc and sets
  * it with setpriority(2); where that fails (a JVM started otherwise, no permission) nothing changes.
  */
-final class CompilerPriority {
+public final class CompilerPriority {
     private static final Logger log = LoggerFactory.getLogger(CompilerPriority.class);
     private static final int PRIO_PROCESS = 0;
     private static final LibcCall SETPRIORITY = LibcCall.of("setpriority");
@@ -27,7 +27,7 @@ final class CompilerPriority {
     private CompilerPriority() {}
 
     /** Sets every JIT compiler thread of this JVM to nice 0. */
-    static void restore() {
+    public static void restore() {
         try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"));
                 Arena arena = Arena.ofConfined()) {
             for (Path task : tasks) {

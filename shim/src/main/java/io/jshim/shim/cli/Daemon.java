@@ -5,6 +5,7 @@ import io.jshim.events.ContainerdForwarder;
 import io.jshim.events.EventQueue;
 import io.jshim.events.TtrpcEventTransport;
 import io.jshim.reaper.Posix;
+import io.jshim.reaper.ProcessEnvironment;
 import io.jshim.reaper.Reaper;
 import io.jshim.shim.face.Protocol;
 import io.jshim.shim.face.TaskServer;
@@ -29,7 +30,7 @@ import sun.misc.Signal;
  * {@code start} handed over as fd 3, and the event forwarder to containerd. Runs until a Shutdown finds no
  * container left, or SIGTERM/SIGINT.
  */
-final class Daemon {
+public final class Daemon {
     private static final Logger log = LoggerFactory.getLogger(Daemon.class);
     static final Path CONSOLE_SOCKET_DIR = Path.of("/run/jshim");
     static final int LISTENER_FD = 3;
@@ -50,14 +51,14 @@ final class Daemon {
         this(flags, bundle, LISTENER_FD);
     }
 
-    /** A daemon adopting {@code listenerFd}: the AOT training's, whose fd 3 is the JVM's own. */
-    Daemon(Flags flags, Path bundle, int listenerFd) {
+    /** A daemon adopting {@code listenerFd}: the AOT training's, whose fd 3 is the JVM's own, or a standby's. */
+    public Daemon(Flags flags, Path bundle, int listenerFd) {
         this.flags = flags;
         this.bundle = bundle;
         this.listenerFd = listenerFd;
     }
 
-    int run() throws Exception {
+    public int run() throws Exception {
         long t0 = System.nanoTime();
         StartupTimeline timeline = StartupTimeline.sinceProcessStart();
         timeline.mark("jvm+main");
@@ -78,7 +79,7 @@ final class Daemon {
         Reaper reaper = reaperReady.join();
         timeline.mark("reaper");
         EventQueue queue = new EventQueue(namespace);
-        String ttrpcAddress = System.getenv("TTRPC_ADDRESS");
+        String ttrpcAddress = ProcessEnvironment.get("TTRPC_ADDRESS");
         if (ttrpcAddress == null || ttrpcAddress.isEmpty()) {
             ttrpcAddress = flags.get("address") + ".ttrpc";
         }
@@ -96,7 +97,7 @@ final class Daemon {
                 : new TtrpcTaskServer(loop, tasks);
         // A ttrpc shim serves the event stream only when asked: it is the one thing that would load gRPC.
         // Made before listening, so that the stream holds every event from the first request on.
-        TaskServer eventStream = !grpc && EVENT_STREAM_ON.equals(System.getenv(EVENT_STREAM_ENV))
+        TaskServer eventStream = !grpc && EVENT_STREAM_ON.equals(ProcessEnvironment.get(EVENT_STREAM_ENV))
                 ? io.jshim.shim.grpc.GrpcShimServer.eventsOnly(queue) : null;
         timeline.mark("task service+server");
         Path socket = listen(server);
@@ -115,7 +116,7 @@ final class Daemon {
         Signal.handle(new Signal("INT"), s -> shutdown.countDown());
         log.info("jshim {} serving {} (namespace {}, pid {}) after {} ms", Main.VERSION, socket, namespace,
                 Posix.getpid(), (System.nanoTime() - t0) / 1_000_000);
-        log.debug("start-up timeline: {}{}", System.getenv().getOrDefault("JSHIM_START_TIMELINE", ""),
+        log.debug("start-up timeline: {}{}", ProcessEnvironment.current().getOrDefault("JSHIM_START_TIMELINE", ""),
                 timeline.summary());
 
         shutdown.await();
@@ -130,6 +131,10 @@ final class Daemon {
         }
         forwarder.drainAndStop(Duration.ofSeconds(5));
         tasks.close();
+        OomWatcher oom = oomReady.join();
+        if (oom != null) {
+            oom.close(); // its epoll set and eventfd: a standby lives on after its training's daemon
+        }
         return 0;
     }
 
@@ -138,7 +143,7 @@ final class Daemon {
      * instead of polling for the socket while this JVM boots on the same cores (scripts/launcher.sh).
      */
     private static void signalReady() {
-        String fd = System.getenv(READY_FD_ENV);
+        String fd = ProcessEnvironment.get(READY_FD_ENV);
         if (fd != null && fd.matches("[3-9]|[1-9][0-9]+")) {
             Posix.close(Integer.parseInt(fd));
         }
@@ -185,7 +190,7 @@ final class Daemon {
     private Path socketPath() {
         String socket = flags.get("socket");
         if (socket.isEmpty()) {
-            socket = System.getenv("JSHIM_SOCKET");
+            socket = ProcessEnvironment.get("JSHIM_SOCKET");
         }
         return socket == null || socket.isEmpty() ? null : ShimAddress.socketPath(socket);
     }

@@ -46,6 +46,7 @@ public final class Main {
             case "events" -> io.jshim.shim.grpc.EventsCommand.run(flags.args().subList(1, flags.args().size()),
                     flags.get("address"), out, err);
             case "" -> new Daemon(flags, cwd).run();
+            case "standby" -> io.jshim.shim.standby.Standby.run(flags);
             default -> throw new IllegalArgumentException("unknown action " + flags.action());
         };
     }

@@ -32,9 +32,7 @@ public final class Training {
 
     public static void main(String[] args) throws Exception {
         Path dir = Files.createDirectories(Path.of(args.length > 0 ? args[0] : "/tmp/jshim-training"));
-        Path bundle = Files.createDirectories(dir.resolve("ns/train"));
-        Files.writeString(bundle.resolve("config.json"),
-                "{\"annotations\":{\"" + ShimAddress.SANDBOX_ANNOTATION + "\":\"pod\"}}");
+        Path bundle = trainingBundle(dir);
         try {
             PrintStream sink = new PrintStream(new ByteArrayOutputStream());
             Main.run(new String[] {"-v"}, sink, sink); // the entry point's own class, so the jar need not be opened
@@ -42,16 +40,37 @@ public final class Training {
             daemonPath(dir, bundle);
             deletePath(bundle);
         } finally {
-            try {
-                Files.deleteIfExists(Path.of("/run/containerd/runc/train")); // runc's root for the namespace, if empty
-            } catch (java.io.IOException notEmpty) {
-                // another training's container: leave it
-            }
-            try (Stream<Path> walk = Files.walk(dir)) {
-                walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            cleanUp(dir);
         }
         System.exit(0);
+    }
+
+    /** The daemon's path alone, in {@code dir} (removed after): a warm standby runs it on itself. */
+    public static void trainDaemon(Path dir) throws Exception {
+        Files.createDirectories(dir);
+        try {
+            daemonPath(dir, trainingBundle(dir));
+        } finally {
+            cleanUp(dir);
+        }
+    }
+
+    private static Path trainingBundle(Path dir) throws java.io.IOException {
+        Path bundle = Files.createDirectories(dir.resolve("ns/train"));
+        Files.writeString(bundle.resolve("config.json"),
+                "{\"annotations\":{\"" + ShimAddress.SANDBOX_ANNOTATION + "\":\"pod\"}}");
+        return bundle;
+    }
+
+    private static void cleanUp(Path dir) throws java.io.IOException {
+        try {
+            Files.deleteIfExists(Path.of("/run/containerd/runc/train")); // runc's root for the namespace, if empty
+        } catch (java.io.IOException notEmpty) {
+            // another training's container: leave it
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
     }
 
     /** What {@code start} does: flags, the group and address, a bound socket, a spawned child, the reply. */
@@ -88,7 +107,8 @@ public final class Training {
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
-        });
+        }, work -> Thread.ofPlatform().name("jshim-training").start(work)); // not the common pool: its thread
+        // would outlive the training in a standby, a thread no cold daemon has
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (!Files.exists(socket) && System.nanoTime() < deadline) {
             Thread.sleep(5);

@@ -66,8 +66,10 @@ public final class Bench {
             Path rootfs = Busybox.rootfs(dir.resolve("rootfs"));
             Report report = new Report(rounds);
             if (!System.getProperty("jshim.bench.ctr", "true").equals("false")) {
-                try (PrivateContainerd containerd = PrivateContainerd.start(dir.resolve("cd"), bin.toString())) {
+                try (PrivateContainerd containerd = PrivateContainerd.start(dir.resolve("cd"), bin.toString());
+                        PrivateContainerd standbys = PrivateContainerd.start(dir.resolve("cds"), true, bin.toString())) {
                     report = new Bench(containerd, rootfs).measure(rounds, full);
+                    new Bench(standbys, rootfs).measureStandby(report, rounds);
                 }
             }
             if (!System.getProperty("jshim.bench.cri", "true").equals("false")) {
@@ -142,6 +144,54 @@ public final class Bench {
             }
         }
         return r;
+    }
+
+    /**
+     * Under a containerd whose jshim keeps a warm standby: the cold start that hands its group to the standby
+     * (each jshim round waits for the next standby to be ready, as a pod started a while after the last one finds
+     * it), and the idle standby's own memory.
+     */
+    void measureStandby(Report r, int rounds) throws Exception {
+        List<Shim> shims = List.of(JSHIM, GO);
+        say("cold ctr run --rm /bin/true with a warm standby, %d rounds, A B A B ...".formatted(rounds));
+        for (Shim s : shims) {
+            runRm(s, null); // boots the first standby
+        }
+        for (int i = 0; i < rounds; i++) {
+            for (Shim s : order(shims, i)) {
+                if (s == JSHIM) {
+                    awaitStandby();
+                }
+                awaitNoShims();
+                r.coldStandby(s).add(runRm(s, null));
+            }
+        }
+        awaitStandby();
+        Thread.sleep(STEADY_SAMPLE_MS); // its periodic clean-ups run, as for the shims' steady state
+        r.standby(ShimMemory.of(ShimMemory.standbyPids(containerd.socket())));
+    }
+
+    /** Until jshim's standby for this containerd listens on its control socket (60 s at most). */
+    private void awaitStandby() throws Exception {
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (!standbyListens()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("no standby ready within 60 s");
+            }
+            Thread.sleep(10);
+        }
+    }
+
+    private boolean standbyListens() throws IOException {
+        for (int pid : ShimMemory.standbyPids(containerd.socket())) {
+            List<String> args = List.of(Files.readString(Path.of("/proc/" + pid + "/cmdline")).split("\0"));
+            String control = args.get(args.size() - 2);
+            if (Files.readString(Path.of("/proc/net/unix")).lines()
+                    .anyMatch(l -> l.endsWith(" " + control) && l.contains(" 00010000 0001 01 "))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** A B, then B A: neither shim always goes first after the other's leftovers. */

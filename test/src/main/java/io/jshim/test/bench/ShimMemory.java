@@ -8,11 +8,21 @@ import java.util.List;
 
 /**
  * The memory of every shim process one containerd started, summed: found by the containerd address on their
- * command line ({@code -address <socket>}), which both shims carry and nothing else on the machine does.
+ * command line ({@code -address <socket>}), which both shims carry and nothing else on the machine does. jshim's
+ * waiting standby is counted apart ({@link #standbyPids}): a node pays it once, not per pod.
  */
 record ShimMemory(int processes, long rssKb, long anonKb, long pssKb, int threads) {
 
     static List<Integer> shimPids(Path containerdSocket) {
+        return pids(containerdSocket, false);
+    }
+
+    /** jshim's waiting standbys ({@code ... standby CONTROL PID}, working directory /: not adopted yet). */
+    static List<Integer> standbyPids(Path containerdSocket) {
+        return pids(containerdSocket, true);
+    }
+
+    private static List<Integer> pids(Path containerdSocket, boolean standbys) {
         String marker = "-address\0" + containerdSocket + "\0";
         List<Integer> pids = new ArrayList<>();
         try (var procs = Files.list(Path.of("/proc"))) {
@@ -20,7 +30,8 @@ record ShimMemory(int processes, long rssKb, long anonKb, long pssKb, int thread
                 try {
                     String cmdline = Files.readString(p.resolve("cmdline"));
                     // start/delete are short-lived helpers, not shims kept around
-                    if (cmdline.contains(marker) && !cmdline.endsWith("\0start\0") && !cmdline.endsWith("\0delete\0")) {
+                    if (cmdline.contains(marker) && !cmdline.endsWith("\0start\0") && !cmdline.endsWith("\0delete\0")
+                            && standbys == isStandby(p, cmdline)) {
                         pids.add(Integer.parseInt(p.getFileName().toString()));
                     }
                 } catch (IOException | RuntimeException gone) {
@@ -33,13 +44,21 @@ record ShimMemory(int processes, long rssKb, long anonKb, long pssKb, int thread
         return pids;
     }
 
+    private static boolean isStandby(Path proc, String cmdline) throws IOException {
+        return cmdline.contains("\0standby\0") && Files.readSymbolicLink(proc.resolve("cwd")).toString().equals("/");
+    }
+
     static ShimMemory of(Path containerdSocket) {
+        return of(shimPids(containerdSocket));
+    }
+
+    static ShimMemory of(List<Integer> pids) {
         int n = 0;
         long rss = 0;
         long anon = 0;
         long pss = 0;
         int threads = 0;
-        for (int pid : shimPids(containerdSocket)) {
+        for (int pid : pids) {
             try {
                 String rollup = Files.readString(Path.of("/proc/" + pid + "/smaps_rollup"));
                 String status = Files.readString(Path.of("/proc/" + pid + "/status"));
