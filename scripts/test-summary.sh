@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Sums the per-module Surefire "Results:" lines of a Maven log into one closing summary,
-# in Surefire's own format, so the last lines of `make test` say how the whole suite went.
+# Sums the per-module Surefire "Results:" lines of Maven logs (target-test.log, or those named) into one closing
+# summary, in Surefire's own format, so the last lines of `make test` (or of CI's suites) say how the whole went.
 set -euo pipefail
-log="${1:-target-test.log}"
+[ $# -gt 0 ] || set -- target-test.log
+logs=()
+for f in "$@"; do [ -f "$f" ] && logs+=("$f"); done
+[ ${#logs[@]} -gt 0 ] || logs=(/dev/null)
 awk '
   /\[(INFO|ERROR|WARNING)\] Results:/ { inresults = 1; next }
   inresults && /Tests run: [0-9]+, Failures: [0-9]+, Errors: [0-9]+, Skipped: [0-9]+$/ {
@@ -12,4 +15,4 @@ awk '
   END {
     printf "[INFO] Surefire summary over %d modules:\n", modules
     printf "[INFO] Tests run: %d, Failures: %d, Errors: %d, Skipped: %d\n", run, fail, err, skip
-  }' "$log"
+  }' "${logs[@]}"
