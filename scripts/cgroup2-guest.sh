@@ -24,10 +24,13 @@ if [ "${1:-}" = --stage2 ]; then
   mkdir -p /dev/pts /dev/shm
   mount -t devpts devpts /dev/pts
   mount -t tmpfs shm /dev/shm
+  # the host's Maven repository stays visible under the writable /root: the command's class path names its jars
+  [ -d /root/.m2 ] && mkdir -p /dev/.m2 && mount --bind /root/.m2 /dev/.m2
   for d in /tmp /run /var/tmp /root /var/lib/containerd; do
     [ -d "$d" ] && mount -t tmpfs -o mode=1777 tmpfs "$d"
   done
   chmod 700 /root
+  [ -d /dev/.m2 ] && mkdir -p /root/.m2 && mount --move /dev/.m2 /root/.m2
   mkdir -p "$out" && mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=none out "$out"
   mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup
   # every controller the kernel offers, for the root's children (the cgroups containers and shims land in)
