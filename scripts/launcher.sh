@@ -6,11 +6,13 @@
 #  - `start` of a container whose group (pod) already has a live jshim: the address is computed as
 #    ShimAddress does (sha256 of <containerd address>/<namespace>/<group>), the daemon is found listening in
 #    /proc/net/unix, and the address is printed. Anything unusual (options on stdin, escaped JSON, a path that
-#    needs cleaning) goes to the JVM, which is the reference.
+#    needs cleaning) goes to the JVM, which is the reference. containerd 2.3+'s BootstrapParams on stdin are read
+#    here too, and answered with the BootstrapResult protobuf the JVM writes, also for a cold start.
 #  - `delete` of a bundle with default runc options: runc delete --force, unmount the rootfs, print the
 #    DeleteResponse protobuf, as DeleteCommand does.
 # JSHIM_NO_FASTPATH=1 sends everything to the JVM; JSHIM_PRINT_ADDRESS=1 prints the address the shell would use
-# (or "fallback") and exits, for the test that proves shell and Java agree.
+# (or "fallback") and exits, for the test that proves shell and Java agree. JSHIM_LAUNCH_LOG=<file> appends a line
+# for each JVM this script execs and each start it answers itself, for the tests that count JVMs.
 JSHIM_LAUNCHER="$0"
 export JSHIM_LAUNCHER
 libdir="@LIBDIR@"
@@ -31,9 +33,14 @@ jvm_setup() {
 }
 
 jvm() {
+    launch_log "jvm $*"
     jvm_setup
     # shellcheck disable=SC2086
     exec "@JAVA@" $opts $aot -cp "$libdir/jshim.jar" io.jshim.shim.cli.Main "$@"
+}
+
+launch_log() {
+    [ -z "$JSHIM_LAUNCH_LOG" ] || printf '%s\n' "$1" >> "$JSHIM_LAUNCH_LOG"
 }
 
 # The command line as Go's flag package reads it (see Flags.java); anything else goes to the JVM.
@@ -269,16 +276,9 @@ watchdog() {
     done
 }
 
-# `-info`, which containerd 2.x runs before the first task of a runtime: the containerd.types.RuntimeInfo protobuf
-# on stdout, as InfoCommand writes it (the tests compare the two): name, version {Main.VERSION}, the runtime
-# options Any from stdin echoed (containerd.runc.v1.Options under that type URL, naming the runc binary), and
-# `<runc> features` without its whitespace as an Any. perl without modules; without perl, status 1: the JVM.
-runtime_info() {
-    command -v perl >/dev/null 2>&1 || return 1
-    # shellcheck disable=SC2016
-    exec perl -e '
-        my $name = "containerd-shim-jshim-v2";
-        sub fail { print STDERR "$name: $_[0]"; exit 1 }
+# A protobuf reader in perl without modules, for runtime_info and bootstrap_params: uvarint and fields.
+# shellcheck disable=SC2016
+proto_reader='
         sub uvarint {
             my ($b, $i) = @_; my ($v, $s) = (0, 0);
             while (1) {
@@ -306,6 +306,18 @@ runtime_info() {
             }
             return @f;
         }
+'
+
+# `-info`, which containerd 2.x runs before the first task of a runtime: the containerd.types.RuntimeInfo protobuf
+# on stdout, as InfoCommand writes it (the tests compare the two): name, version {Main.VERSION}, the runtime
+# options Any from stdin echoed (containerd.runc.v1.Options under that type URL, naming the runc binary), and
+# `<runc> features` without its whitespace as an Any. perl without modules; without perl, status 1: the JVM.
+runtime_info() {
+    command -v perl >/dev/null 2>&1 || return 1
+    # shellcheck disable=SC2016
+    exec perl -e "$proto_reader"'
+        my $name = "containerd-shim-jshim-v2";
+        sub fail { print STDERR "$name: $_[0]"; exit 1 }
         sub varint { my ($v) = @_; my $o = ""; while ($v >= 128) { $o .= chr(($v & 127) | 128); $v >>= 7 } $o . chr($v) }
         sub field { my ($n, $b) = @_; length $b ? chr($n << 3 | 2) . varint(length $b) . $b : "" }
         binmode STDIN; binmode STDOUT;
@@ -350,6 +362,64 @@ runtime_info() {
         print field(1, "io.containerd.jshim.v2"), field(2, field(1, "0.1.0")), $options, $features;
         exit 0;
     '
+}
+
+# containerd 2.3+'s BootstrapParams on stdin (containerd's api/runtime/bootstrap/v1), read as StartCommand reads
+# them, keeping only what changes start's answer or its daemon: status 0 when the shell can answer as the JVM
+# would, with $ttrpc_address and $log_level (for the daemon, as StartCommand passes them); status 1 = the JVM.
+# The JVM is left bytes that are not BootstrapParams for this -id and -namespace (1.6-2.2's options Any, which
+# it tells apart the same way), runtime options in an extension that are not empty (the JVM is the reference for
+# what they mean), a containerd address or socket directory other than the one the shell hashes, and any string
+# that is not printable ASCII (the JVM checks UTF-8). Unknown fields are skipped, as protobuf does.
+# stdin is opened again (/dev/stdin of a file is a new open at offset 0), so the JVM still reads it whole.
+bootstrap_params() {
+    command -v perl >/dev/null 2>&1 || return 1
+    # shellcheck disable=SC2016
+    p=$(perl -e "$proto_reader"'
+        my ($id, $ns, $address) = @ARGV;
+        binmode STDIN;
+        my $in = do { local $/; <STDIN> }; $in = "" unless defined $in;
+        my @f = eval { fields($in) }; exit 1 if $@;
+        my %wire = (1 => 2, 2 => 2, 3 => 0, 4 => 2, 5 => 2, 6 => 2, 7 => 2, 8 => 2, 9 => 2);
+        my %level = (0 => "INFO", -8 => "TRACE", -4 => "DEBUG", 4 => "WARN", 8 => "ERROR", 10 => "FATAL", 12 => "PANIC");
+        my (%s, $level); $level = 0;
+        for (@f) {
+            my ($n, $t, $v) = @$_;
+            next unless exists $wire{$n};
+            exit 1 if $t != $wire{$n};
+            if ($n == 3) { $level = $v & 0xffffffff; $level -= 4294967296 if $level >= 2147483648; next } # int32
+            if ($n == 8) { # Extension { Any value = 1 }, Any { type_url = 1; value = 2 }
+                my @e = eval { fields($v) }; exit 1 if $@;
+                for my $e (grep { $_->[0] == 1 } @e) {
+                    exit 1 if $e->[1] != 2;
+                    my @any = eval { fields($e->[2]) }; exit 1 if $@;
+                    exit 1 if grep { $_->[0] == 2 && length $_->[2] } @any;
+                }
+                next;
+            }
+            exit 1 if $v =~ /[^\x20-\x7e]/;
+            $s{$n} = $v;
+        }
+        exit 1 unless ($s{1} // "") eq $id && ($s{2} // "") eq $ns && exists $level{$level};
+        exit 1 unless ($s{6} // "") eq "" || $s{6} eq $address;
+        exit 1 unless ($s{9} // "") eq "" || $s{9} eq "/run/containerd/s";
+        print "$level{$level} ", $s{5} // "";
+    ' "$id" "$ns" "$address" < /dev/stdin) || return 1
+    log_level=${p%% *}
+    ttrpc_address=${p#* }
+}
+
+# What start prints (StartReply): for BootstrapParams a BootstrapResult {version = 1, address = 2, protocol = 3}
+# with no trailing newline; else the bare address, which 1.6 requires and 2.0-2.2 read as version 2 over ttrpc.
+start_reply() {
+    if [ -z "$bootstrapped" ]; then
+        printf '%s' "$shim_address"
+        return
+    fi
+    pb="" pblen=0
+    varint 8; varint "$ttrpc_version"; varint 18; varint "${#shim_address}"
+    # shellcheck disable=SC2059
+    printf "$pb%s\032\005ttrpc" "$shim_address"
 }
 
 # A varint (or a whole field) appended to $pb as printf octal escapes; $pblen counts the bytes. Arithmetic only:
@@ -451,17 +521,33 @@ if [ -z "$JSHIM_NO_FASTPATH" ] && parse "$@"; then
                 if group_address; then printf '%s' "$shim_address"; else printf fallback; fi
                 exit 0
             fi
-            # options (1.6) or BootstrapParams (2.3+) on stdin: the JVM decides what they mean
+            # the BootstrapResult's version, as Protocol.ttrpcVersion reads it; a value it refuses: the JVM says so
+            case "$JSHIM_TTRPC_VERSION" in
+                ''|3) ttrpc_version=3 ;;
+                2) ttrpc_version=2 ;;
+                *) jvm "$@" ;;
+            esac
+            # options (1.6-2.2) on stdin: the JVM decides what they mean; BootstrapParams (2.3+): see
+            # bootstrap_params, which passes the daemon what StartCommand would
+            bootstrapped=""
             if [ ! -c /dev/stdin ]; then
                 stdin=$(mktemp)
                 cat > "$stdin"
                 exec < "$stdin"
                 rm -f "$stdin"
-                [ -s /dev/stdin ] && jvm "$@"
+                if [ -s /dev/stdin ]; then
+                    bootstrap_params || jvm "$@"
+                    bootstrapped=1
+                    JSHIM_LOG_LEVEL=$log_level
+                    export JSHIM_LOG_LEVEL
+                    if [ -n "$ttrpc_address" ]; then TTRPC_ADDRESS=$ttrpc_address; export TTRPC_ADDRESS; fi
+                fi
             fi
             lock=""
             if group_address; then
+                how=join
                 if ! listening; then
+                    how=cold
                     x86_64 || jvm "$@"
                     # One cold start per group at a time: without it, a start could take a daemon's socket that
                     # is bound but not yet listening for stale and orphan that daemon. The lock dies with us, and
@@ -478,8 +564,9 @@ if [ -z "$JSHIM_NO_FASTPATH" ] && parse "$@"; then
                     fi
                     listening || prebound_daemon || spawn_daemon || jvm "$@"
                 fi
-                printf '%s' "$shim_address" > .address && mv -f .address address && printf '%s' "$shim_address" \
-                    && { [ -z "$lock" ] || rm -f "$lock"; } && boot_standby && exit 0
+                printf '%s' "$shim_address" > .address && mv -f .address address && start_reply \
+                    && { [ -z "$lock" ] || rm -f "$lock"; } && launch_log "shell start $id $how" && boot_standby \
+                    && exit 0
             fi
             ;;
         delete)

@@ -37,7 +37,8 @@ class Containerd2EndToEndTest {
         ContainerdRelease release = ContainerdRelease.containerd2();
         Path bin = InstalledShim.install(dir.resolve("install"));
         rootfs = Busybox.rootfs(dir.resolve("rootfs"));
-        containerd = PrivateContainerd.start(release, dir.resolve("cd"), bin.toString());
+        containerd = PrivateContainerd.start(release, dir.resolve("cd"),
+                java.util.Map.of("JSHIM_LAUNCH_LOG", launchLog().toString()), bin.toString());
     }
 
     @AfterAll
@@ -45,6 +46,11 @@ class Containerd2EndToEndTest {
         if (containerd != null) {
             containerd.close();
         }
+    }
+
+    /** The launcher's line for each JVM it execs and each start it answers itself (JSHIM_LAUNCH_LOG). */
+    static Path launchLog() {
+        return dir.resolve("launch.log");
     }
 
     static synchronized String newId(String prefix) {
@@ -203,6 +209,37 @@ class Containerd2EndToEndTest {
                 shims.add(shimOf(id));
             }
             assertEquals(1, shims.size(), "every init is the child of one shim: " + shims);
+        } finally {
+            for (String id : ids) {
+                killAndRemove(id);
+            }
+        }
+    }
+
+    /**
+     * containerd 2.3's start carries BootstrapParams on stdin, and the launcher answers them itself: a group's
+     * first container is a cold start through the prebound socket, the second joins the live daemon, and neither
+     * start execs a JVM (the launcher logs each JVM it execs and each start it answers).
+     */
+    @Test
+    void aGroupsStartsBootNoJvm() throws Exception {
+        String group = newId("nojvm");
+        List<String> ids = List.of(newId("nojvm-member"), newId("nojvm-member"));
+        try {
+            for (String id : ids) {
+                containerd.ctrOk(run(id, "-d", "--annotation", "io.containerd.runc.v2.group=" + group, "sleep",
+                        "1000"));
+            }
+            List<String> log = Files.readAllLines(launchLog());
+            assertTrue(log.contains("shell start " + ids.get(0) + " cold"), String.join("\n", log));
+            assertTrue(log.contains("shell start " + ids.get(1) + " join"), String.join("\n", log));
+            for (String id : ids) {
+                assertFalse(log.stream().anyMatch(l -> l.startsWith("jvm ") && l.contains(" -id " + id + " ")
+                        && l.endsWith(" start")), "a JVM for the start of " + id + ":\n" + String.join("\n", log));
+            }
+            assertEquals(shimOf(ids.get(0)), shimOf(ids.get(1)), "one shim for the group");
+            String bootstrap = Files.readString(bundle(ids.get(1)).resolve("bootstrap.json"));
+            assertTrue(bootstrap.contains("\"version\":3") && bootstrap.contains("\"protocol\":\"ttrpc\""), bootstrap);
         } finally {
             for (String id : ids) {
                 killAndRemove(id);

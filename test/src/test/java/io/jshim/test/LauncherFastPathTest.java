@@ -5,6 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.protobuf.Any;
+import io.jshim.proto.bootstrap.BootstrapParams;
+import io.jshim.proto.bootstrap.BootstrapResult;
+import io.jshim.proto.bootstrap.Extension;
+import io.jshim.proto.bootstrap.LogLevel;
 import io.jshim.proto.task.DeleteResponse;
 import io.jshim.reaper.CommandResult;
 import io.jshim.reaper.Monitor;
@@ -109,6 +114,75 @@ class LauncherFastPathTest {
         }
     }
 
+    /**
+     * containerd 2.3+'s BootstrapParams (issue 22): joining a live group, the launcher answers in perl with the
+     * JVM's BootstrapResult bytes, no JVM started; what it leaves to the JVM (params of another container, runtime
+     * options) gets the JVM's answer, and the launch log says which of the two answered.
+     */
+    @Test
+    void bootstrapParamsAreAnsweredWithTheJvmsBytes() throws Exception {
+        Path bundle = Files.createDirectories(dir.resolve("bundles/bootstrap"));
+        String group = "jshim-bootstrap-test-" + ProcessHandle.current().pid();
+        Files.writeString(bundle.resolve("config.json"), "{\"annotations\":{\"io.containerd.runc.v2.group\":\"" + group + "\"}}");
+        String cd = dir + "/c.sock";
+        String address = ShimAddress.address(ShimAddress.SOCKET_DIR, cd, "ns", group);
+        Path socket = ShimAddress.socketPath(address);
+        Files.createDirectories(socket.getParent());
+        // as containerd 2.3.4 sends them (ctr run, no runtime options)
+        BootstrapParams asSent = BootstrapParams.newBuilder().setInstanceId("bs").setNamespace("ns")
+                .setLogLevel(LogLevel.DEBUG).setContainerdVersion("v2.3.4").setContainerdTtrpcAddress(cd + ".ttrpc")
+                .setContainerdGrpcAddress(cd).setContainerdBinary("/usr/local/bin/containerd")
+                .setSocketDir("/run/containerd/s").build();
+        Any runcOptions = Any.newBuilder().setTypeUrl("containerd.runc.v1.Options")
+                .setValue(com.google.protobuf.ByteString.copyFromUtf8("\u0032\u0004runc")).build();
+        Map<String, BootstrapParams> shell = Map.of(
+                "as sent", asSent,
+                "bare", BootstrapParams.newBuilder().setInstanceId("bs").setNamespace("ns").build(),
+                "empty options", asSent.toBuilder().addExtensions(Extension.newBuilder().setValue(
+                        Any.newBuilder().setTypeUrl("containerd.runc.v1.Options"))).build());
+        Map<String, BootstrapParams> jvm = Map.of(
+                "another container's", asSent.toBuilder().setInstanceId("other").build(),
+                "runtime options", asSent.toBuilder().addExtensions(Extension.newBuilder().setValue(runcOptions)).build(),
+                "a string that is not ASCII", asSent.toBuilder().setContainerdVersion("v2.3.4-\u00fc").build());
+        String[] argv = {"-namespace", "ns", "-address", cd, "-publish-binary", "/usr/bin/containerd", "-id", "bs",
+                "start"};
+        Path log = dir.resolve("bootstrap-launch.log");
+        try (ServerSocketChannel live = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            live.bind(UnixDomainSocketAddress.of(socket));
+            for (String version : new String[] {"", "2"}) {
+                for (var c : shell.entrySet()) {
+                    CommandResult ours = launchWith(bundle, Map.of("JAVA_TOOL_OPTIONS", "-XX:+NoSuchFlagSoNoJvmStarts",
+                            "JSHIM_TTRPC_VERSION", version), c.getValue().toByteArray(), argv);
+                    CommandResult java = launchWith(bundle, Map.of("JSHIM_NO_FASTPATH", "1", "JSHIM_TTRPC_VERSION",
+                            version), c.getValue().toByteArray(), argv);
+                    assertEquals(0, ours.status(), c.getKey() + ": " + ours.stderrText());
+                    assertEquals(0, java.status(), c.getKey() + ": " + java.stderrText());
+                    assertArrayEquals(java.stdout(), ours.stdout(), c.getKey());
+                    BootstrapResult r = BootstrapResult.parseFrom(ours.stdout());
+                    assertEquals(version.isEmpty() ? 3 : 2, r.getVersion(), c.getKey());
+                    assertEquals(address, r.getAddress());
+                    assertEquals("ttrpc", r.getProtocol());
+                    assertEquals(address, Files.readString(bundle.resolve("address")));
+                }
+            }
+            for (var c : jvm.entrySet()) {
+                Files.deleteIfExists(log);
+                CommandResult ours = launchWith(bundle, Map.of("JSHIM_LAUNCH_LOG", log.toString()),
+                        c.getValue().toByteArray(), argv);
+                CommandResult java = launchWith(bundle, Map.of("JSHIM_NO_FASTPATH", "1"), c.getValue().toByteArray(),
+                        argv);
+                assertEquals(0, ours.status(), c.getKey() + ": " + ours.stderrText());
+                assertArrayEquals(java.stdout(), ours.stdout(), c.getKey());
+                assertTrue(Files.readString(log).startsWith("jvm "), c.getKey() + " is left to the JVM");
+            }
+            Files.deleteIfExists(log);
+            launchWith(bundle, Map.of("JSHIM_LAUNCH_LOG", log.toString()), asSent.toByteArray(), argv);
+            assertEquals("shell start bs join\n", Files.readString(log));
+        } finally {
+            Files.deleteIfExists(socket);
+        }
+    }
+
     @Test
     void shellDeleteWritesWhatTheJvmWrites() throws Exception {
         String ns = "jshim-fastpath-" + ProcessHandle.current().pid();
@@ -166,12 +240,17 @@ class LauncherFastPathTest {
     }
 
     private static CommandResult launch(Path cwd, Map<String, String> extraEnv, String... args) throws Exception {
+        return launchWith(cwd, extraEnv, null, args);
+    }
+
+    private static CommandResult launchWith(Path cwd, Map<String, String> extraEnv, byte[] stdin, String... args)
+            throws Exception {
         Map<String, String> env = new HashMap<>(System.getenv());
         env.putAll(extraEnv);
         String[] argv = new String[args.length + 1];
         argv[0] = launcher.toString();
         System.arraycopy(args, 0, argv, 1, args.length);
-        return new Monitor(Reaper.get()).run(SpawnSpec.of(argv).withEnv(env).withWorkDir(cwd), null,
+        return new Monitor(Reaper.get()).run(SpawnSpec.of(argv).withEnv(env).withWorkDir(cwd), stdin,
                 Duration.ofSeconds(60));
     }
 }

@@ -19,6 +19,9 @@ import java.nio.charset.StandardCharsets;
  * as given (with {@code unix://} in front it looks for a file of that name). It connects, and drops the connection
  * at once (its connection watcher waits for a change from READY on a client that starts IDLE): containerd
  * 2.0-2.3.4 cannot use a gRPC shim, whatever the shim does.
+ *
+ * <p>scripts/launcher.sh ({@code start_reply}) writes the same ttrpc bytes without a JVM; LauncherFastPathTest
+ * compares the two.
  */
 public final class StartReply {
     private StartReply() {}
