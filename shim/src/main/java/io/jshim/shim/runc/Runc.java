@@ -4,6 +4,7 @@ import io.jshim.reaper.CommandResult;
 import io.jshim.reaper.Monitor;
 import io.jshim.reaper.Posix;
 import io.jshim.reaper.SpawnSpec;
+import io.jshim.shim.CallTally;
 import io.jshim.shim.json.Json;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -15,7 +16,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,12 +26,24 @@ import org.slf4j.LoggerFactory;
  * Drives the OCI runtime binary for one container: {@code <binary> --root <root>/<ns> --log <bundle>/log.json
  * --log-format json [--systemd-cgroup] <command> ...}. Every call goes through the reaper's {@link Monitor},
  * so runc's own exit status is never stolen by the shim's waitpid(-1) reaper. Stateless and thread-safe:
- * it holds no lock, so callers decide what may run concurrently.
+ * it holds no lock, so callers decide what may run concurrently. The process-wide {@link #CALLS} and
+ * {@link #running()} count every call for the shim's metrics.
  */
 public final class Runc {
     private static final Logger log = LoggerFactory.getLogger(Runc.class);
     public static final String DEFAULT_ROOT = "/run/containerd/runc";
     static final Duration TIMEOUT = Duration.ofMinutes(2);
+    /** The subcommands the shim runs, in the order of {@link #CALLS}' names. */
+    private static final List<String> SUBCOMMANDS = List.of("create", "restore", "start", "exec", "kill", "delete",
+            "pause", "resume", "update", "ps", "checkpoint");
+    /** Every runc call of this process by subcommand; outcome 0 = exit status 0, 1 = failed. */
+    public static final CallTally CALLS = new CallTally(SUBCOMMANDS, 2);
+    private static final AtomicLong CALL_IDS = new AtomicLong();
+    /** The runc calls running now, by a number of their own (Runc objects are per container: one map per process). */
+    private static final ConcurrentHashMap<Long, Running> RUNNING = new ConcurrentHashMap<>();
+
+    /** A runc call in flight: its subcommand, container id and System.nanoTime() at its start. */
+    public record Running(String subcommand, String id, long startNanos) {}
 
     private final Monitor monitor;
     private final String binary;
@@ -226,8 +241,14 @@ public final class Runc {
             spec = spec.withFd(fd.getKey(), fd.getValue());
         }
         CommandResult result;
+        int index = SUBCOMMANDS.indexOf(what);
+        long callId = CALL_IDS.incrementAndGet();
+        long start = System.nanoTime();
+        RUNNING.put(callId, new Running(what, args.getLast(), start));
+        boolean ok = false;
         try {
             result = monitor.run(spec, stdin, TIMEOUT);
+            ok = result.status() == 0;
         } catch (TimeoutException e) {
             throw new RuncException("runc " + what + " did not finish within " + TIMEOUT, -1);
         } catch (InterruptedException e) {
@@ -236,6 +257,9 @@ public final class Runc {
         } catch (IOException e) {
             // The binary itself could not be started (ENOENT for a binary_name that does not exist).
             throw new RuncException("runc " + what + ": cannot run " + binary + ": " + e.getMessage(), -1);
+        } finally {
+            RUNNING.remove(callId);
+            CALLS.record(index, ok ? 0 : 1, System.nanoTime() - start);
         }
         if (result.status() != 0) {
             String message = lastError(logFile, logOffset).orElseGet(() -> result.stderrText().trim());
@@ -246,6 +270,11 @@ public final class Runc {
             throw new RuncException(message, result.status());
         }
         return result;
+    }
+
+    /** The runc calls of this process running now (any order). */
+    public static List<Running> running() {
+        return List.copyOf(RUNNING.values());
     }
 
     private static long sizeOf(Path file) {
