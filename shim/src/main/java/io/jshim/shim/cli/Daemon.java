@@ -94,7 +94,7 @@ public final class Daemon {
         boolean grpc = Protocol.fromEnvironment() == Protocol.GRPC;
         TaskServer server = grpc
                 ? io.jshim.shim.grpc.GrpcShimServer.forDaemon(tasks, queue)
-                : new TtrpcTaskServer(loop, tasks);
+                : new TtrpcTaskServer(loop, tasks, queue, forwarder);
         // A ttrpc shim serves the event stream only when asked: it is the one thing that would load gRPC.
         // Made before listening, so that the stream holds every event from the first request on.
         TaskServer eventStream = !grpc && EVENT_STREAM_ON.equals(ProcessEnvironment.get(EVENT_STREAM_ENV))
