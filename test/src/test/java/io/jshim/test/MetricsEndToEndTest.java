@@ -38,6 +38,9 @@ class MetricsEndToEndTest {
     @BeforeAll
     static void setUp() throws Exception {
         bin = InstalledShim.install(dir.resolve("install"));
+        // every JVM of the install logs the classes it loads: the daemon must load no metrics class before a Get
+        Files.writeString(dir.resolve("install/lib/jvm.options"), "-Xlog:class+load=info:file=" + dir
+                + "/classes-%p.log\n", java.nio.file.StandardOpenOption.APPEND);
         rootfs = Busybox.rootfs(dir.resolve("rootfs"));
         containerd = PrivateContainerd.start(dir.resolve("cd"), bin.toString());
     }
@@ -61,12 +64,18 @@ class MetricsEndToEndTest {
             CommandResult exec = containerd.ctr("task", "exec", "--exec-id", "e1", id, "sh", "-c", "exit 0");
             assertEquals(0, exec.status(), exec.stderrText());
 
-            String address = Files.readString(containerd.state().resolve("io.containerd.runtime.v2.task")
-                    .resolve(containerd.namespace()).resolve(id).resolve("address")).trim();
+            Path bundle = containerd.state().resolve("io.containerd.runtime.v2.task").resolve(containerd.namespace())
+                    .resolve(id);
+            String address = Files.readString(bundle.resolve("address")).trim();
+            Path classes = dir.resolve("classes-" + Files.readString(bundle.resolve("shim.pid")).trim() + ".log");
+            assertTrue(Files.readString(classes).contains("io.jshim.shim.runc.Runc "), "the daemon's class log");
+            assertFalse(Files.readString(classes).contains("io.jshim.shim.metrics."),
+                    "no metrics class loaded before the first Get");
             CommandResult r = new Monitor(Reaper.get()).run(SpawnSpec.of(
                     bin.resolve("containerd-shim-jshim-v2").toString(), "metrics", "--address", address), null, LIMIT);
             assertEquals(0, r.status(), r.stderrText());
             String text = r.stdoutText();
+            assertTrue(Files.readString(classes).contains("io.jshim.shim.metrics.DaemonMetrics "), "loaded by Get");
             PromExposition m = PromExposition.parse(text);
             Map<String, String> ns = Map.of("namespace", containerd.namespace());
 
