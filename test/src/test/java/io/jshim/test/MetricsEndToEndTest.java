@@ -42,8 +42,28 @@ class MetricsEndToEndTest {
         Files.writeString(dir.resolve("install/lib/jvm.options"), "-Xlog:class+load=info:file=" + dir
                 + "/classes-%p.log\n", java.nio.file.StandardOpenOption.APPEND);
         rootfs = Busybox.rootfs(dir.resolve("rootfs"));
-        containerd = PrivateContainerd.start(dir.resolve("cd"), bin.toString());
+        // a runc call is stuck after 1 s here (30 s by default), so that the test's stuck pause is seen soon
+        containerd = PrivateContainerd.start(dir.resolve("cd"), Map.of("JSHIM_RUNC_STUCK_SECONDS", "1"),
+                bin.toString(), holdingRunc().toString());
     }
+
+    /**
+     * A {@code runc} first on the shims' PATH that holds {@code pause} of {@link #STUCK_ID} until {@link #RELEASE}
+     * exists, and runs every other call straight away (ctr 1.6 sets no runc binary for a runtime other than runc's).
+     */
+    static Path holdingRunc() throws Exception {
+        String real = java.util.stream.Stream.of(System.getenv("PATH").split(":")).map(d -> Path.of(d, "runc"))
+                .filter(Files::isExecutable).findFirst().orElseThrow().toString();
+        Path wrapDir = Files.createDirectories(dir.resolve("holding-runc"));
+        Path wrapper = wrapDir.resolve("runc");
+        Files.writeString(wrapper, "#!/bin/sh\ncase \" $* \" in *\" pause " + STUCK_ID + "\"*) while [ ! -e "
+                + dir.resolve(RELEASE) + " ]; do sleep 0.05; done ;; esac\nexec " + real + " \"$@\"\n");
+        Files.setPosixFilePermissions(wrapper, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        return wrapDir;
+    }
+
+    static final String STUCK_ID = "metrics-stuck";
+    static final String RELEASE = "release-pause";
 
     @AfterAll
     static void tearDown() throws Exception {
@@ -109,6 +129,48 @@ class MetricsEndToEndTest {
             }
         } finally {
             containerd.ctr("task", "kill", "-s", "KILL", id);
+            CtrTasks.awaitStoppedAndDelete(containerd, id);
+            containerd.ctr("container", "rm", id);
+        }
+    }
+
+    @Test
+    void aStuckRuncCallIsLoggedOnceAndShownWithItsContainer() throws Exception {
+        String id = STUCK_ID;
+        Path release = dir.resolve(RELEASE);
+        containerd.ctrOk(CtrTasks.run(rootfs, id, "-d", "sleep", "1000"));
+        io.jshim.reaper.Child pause = containerd.ctrBackground(dir.resolve("pause.out"), "task", "pause", id);
+        try {
+            String address = Files.readString(containerd.state().resolve("io.containerd.runtime.v2.task")
+                    .resolve(containerd.namespace()).resolve(id).resolve("address")).trim();
+            Map<String, String> stuck = Map.of("namespace", containerd.namespace(), "subcommand", "pause",
+                    "container_id", id);
+            long deadline = System.nanoTime() + LIMIT.toNanos();
+            PromExposition m;
+            do {
+                CommandResult r = new Monitor(Reaper.get()).run(SpawnSpec.of(
+                        bin.resolve("containerd-shim-jshim-v2").toString(), "metrics", "--address", address), null,
+                        LIMIT);
+                assertEquals(0, r.status(), r.stderrText());
+                m = PromExposition.parse(r.stdoutText());
+            } while ((m.find("jshim_runc_call_running_seconds", stuck).isEmpty()
+                    || m.value("jshim_runc_calls_stuck_total", Map.of("namespace", containerd.namespace())) < 1)
+                    && System.nanoTime() < deadline);
+            assertTrue(m.find("jshim_runc_call_running_seconds", stuck).getFirst().value() >= 1, m.toString());
+            assertEquals(1, m.value("jshim_runc_calls_stuck_total", Map.of("namespace", containerd.namespace())),
+                    "the one stuck call: " + m);
+            assertTrue(m.value("jshim_runc_call_oldest_age_seconds", Map.of("namespace", containerd.namespace())) >= 1);
+            String line = id + " runc pause still running after";
+            while (!containerd.log().contains(line) && System.nanoTime() < deadline) {
+                Thread.sleep(100); // the daemon's log reaches containerd's through a fifo containerd copies
+            }
+            assertEquals(1, containerd.log().split(java.util.regex.Pattern.quote(line), -1).length - 1,
+                    "logged once:\n" + containerd.log());
+        } finally {
+            Files.createFile(release);
+            PrivateContainerd.await(pause, LIMIT);
+            containerd.ctr("task", "kill", "-s", "KILL", id);
+            containerd.ctr("task", "resume", id);
             CtrTasks.awaitStoppedAndDelete(containerd, id);
             containerd.ctr("container", "rm", id);
         }

@@ -78,6 +78,9 @@ public record DaemonMetrics(String namespace, EventQueue queue, ContainerdForwar
         long oldest = running.stream().mapToLong(r -> now - r.startNanos()).max().orElse(0);
         p.family("jshim_runc_call_oldest_age_seconds", "gauge", "Age of the oldest runc call running now (0: none).")
                 .sample("jshim_runc_call_oldest_age_seconds", oldest / 1e9);
+        p.family("jshim_runc_calls_stuck_total", "counter", "runc calls that ran longer than the stuck threshold "
+                + "(JSHIM_RUNC_STUCK_SECONDS), each logged once.").sample("jshim_runc_calls_stuck_total",
+                Runc.stuckCalls());
         p.family("jshim_runc_call_running_seconds", "gauge", "Each runc call running now: its age.");
         running.stream().sorted(Comparator.comparingLong(Runc.Running::startNanos))
                 .forEach(r -> p.sample("jshim_runc_call_running_seconds", (now - r.startNanos()) / 1e9,

@@ -17,6 +17,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -41,6 +44,11 @@ public final class Runc {
     private static final AtomicLong CALL_IDS = new AtomicLong();
     /** The runc calls running now, by a number of their own (Runc objects are per container: one map per process). */
     private static final ConcurrentHashMap<Long, Running> RUNNING = new ConcurrentHashMap<>();
+
+    /** Calls over this long are reported as stuck (once each); null timer: not watched. */
+    private static volatile ScheduledExecutorService stuckTimer;
+    private static volatile Duration stuckAfter;
+    private static final AtomicLong STUCK = new AtomicLong();
 
     /** A runc call in flight: its subcommand, container id and System.nanoTime() at its start. */
     public record Running(String subcommand, String id, long startNanos) {}
@@ -244,7 +252,11 @@ public final class Runc {
         int index = SUBCOMMANDS.indexOf(what);
         long callId = CALL_IDS.incrementAndGet();
         long start = System.nanoTime();
-        RUNNING.put(callId, new Running(what, args.getLast(), start));
+        Running running = new Running(what, args.getLast(), start);
+        RUNNING.put(callId, running);
+        ScheduledExecutorService timer = stuckTimer;
+        ScheduledFuture<?> watch = timer == null ? null : timer.schedule(() -> stuck(running), stuckAfter.toNanos(),
+                TimeUnit.NANOSECONDS);
         boolean ok = false;
         try {
             result = monitor.run(spec, stdin, TIMEOUT);
@@ -258,6 +270,9 @@ public final class Runc {
             // The binary itself could not be started (ENOENT for a binary_name that does not exist).
             throw new RuncException("runc " + what + ": cannot run " + binary + ": " + e.getMessage(), -1);
         } finally {
+            if (watch != null) {
+                watch.cancel(false);
+            }
             RUNNING.remove(callId);
             CALLS.record(index, ok ? 0 : 1, System.nanoTime() - start);
         }
@@ -270,6 +285,27 @@ public final class Runc {
             throw new RuncException(message, result.status());
         }
         return result;
+    }
+
+    /**
+     * Has every runc call that runs longer than {@code after} logged once and counted as stuck, timed on
+     * {@code timer} (the daemon's event loop: no thread of its own). Off until called, so that start and delete,
+     * which run runc too, schedule nothing.
+     */
+    public static void watchStuckCalls(ScheduledExecutorService timer, Duration after) {
+        stuckAfter = after;
+        stuckTimer = timer;
+    }
+
+    private static void stuck(Running call) {
+        STUCK.incrementAndGet();
+        log.warn("{} runc {} still running after {} s: stuck? (it is killed at {} s)", call.id(), call.subcommand(),
+                (System.nanoTime() - call.startNanos()) / 1_000_000_000, TIMEOUT.toSeconds());
+    }
+
+    /** runc calls reported stuck so far. */
+    public static long stuckCalls() {
+        return STUCK.get();
     }
 
     /** The runc calls of this process running now (any order). */
