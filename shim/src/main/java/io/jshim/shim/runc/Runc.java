@@ -90,7 +90,7 @@ public final class Runc {
             args.add("--no-new-keyring");
         }
         args.add(id);
-        run("create", args, containerStdio(a.stdio()), null);
+        run("create", id, args, containerStdio(a.stdio()), null);
     }
 
     public record RestoreArgs(Path bundle, Path pidFile, Path imagePath, Path workPath, Optional<Path> parentPath,
@@ -106,11 +106,11 @@ public final class Runc {
             args.add("--no-pivot");
         }
         args.add(id);
-        run("restore", args, containerStdio(a.stdio()), null);
+        run("restore", id, args, containerStdio(a.stdio()), null);
     }
 
     public void start(String id) throws RuncException, IOException {
-        run("start", List.of("start", id), Map.of(), null);
+        run("start", id, List.of("start", id), Map.of(), null);
     }
 
     public record ExecArgs(Path processJson, Path pidFile, Optional<Path> consoleSocket, Map<Integer, Integer> stdio) {}
@@ -120,7 +120,7 @@ public final class Runc {
                 "--pid-file", a.pidFile().toString()));
         a.consoleSocket().ifPresent(s -> args.addAll(List.of("--console-socket", s.toString())));
         args.add(id);
-        run("exec", args, containerStdio(a.stdio()), null);
+        run("exec", id, args, containerStdio(a.stdio()), null);
     }
 
     public void kill(String id, int signal, boolean all) throws RuncException, IOException {
@@ -130,29 +130,29 @@ public final class Runc {
         }
         args.add(id);
         args.add(Integer.toString(signal));
-        run("kill", args, Map.of(), null);
+        run("kill", id, args, Map.of(), null);
     }
 
     public void delete(String id, boolean force) throws RuncException, IOException {
-        run("delete", force ? List.of("delete", "--force", id) : List.of("delete", id), Map.of(), null);
+        run("delete", id, force ? List.of("delete", "--force", id) : List.of("delete", id), Map.of(), null);
     }
 
     public void pause(String id) throws RuncException, IOException {
-        run("pause", List.of("pause", id), Map.of(), null);
+        run("pause", id, List.of("pause", id), Map.of(), null);
     }
 
     public void resume(String id) throws RuncException, IOException {
-        run("resume", List.of("resume", id), Map.of(), null);
+        run("resume", id, List.of("resume", id), Map.of(), null);
     }
 
     /** {@code runc update --resources -}: the resources JSON (an OCI LinuxResources) on stdin. */
     public void update(String id, byte[] resourcesJson) throws RuncException, IOException {
-        run("update", List.of("update", "--resources", "-", id), Map.of(), resourcesJson);
+        run("update", id, List.of("update", "--resources", "-", id), Map.of(), resourcesJson);
     }
 
     /** The pids in the container, from {@code runc ps --format json}. */
     public List<Integer> ps(String id) throws RuncException, IOException {
-        CommandResult r = run("ps", List.of("ps", "--format", "json", id), Map.of(), null);
+        CommandResult r = run("ps", id, List.of("ps", "--format", "json", id), Map.of(), null);
         String out = r.stdoutText().trim();
         List<Integer> pids = new ArrayList<>();
         if (out.isEmpty() || out.equals("null")) {
@@ -176,7 +176,7 @@ public final class Runc {
                                  boolean fileLocks, List<String> emptyNamespaces, String cgroupsMode) {}
 
     public void checkpoint(String id, CheckpointArgs a) throws RuncException, IOException {
-        run("checkpoint", checkpointArgs(id, a), Map.of(), null);
+        run("checkpoint", id, checkpointArgs(id, a), Map.of(), null);
     }
 
     /** The exact command line of a checkpoint; a recording runc wrapper in the tests checks it. */
@@ -239,7 +239,7 @@ public final class Runc {
         return all;
     }
 
-    private CommandResult run(String what, List<String> args, Map<Integer, Integer> fds, byte[] stdin)
+    private CommandResult run(String what, String id, List<String> args, Map<Integer, Integer> fds, byte[] stdin)
             throws RuncException, IOException {
         List<String> argv = globalArgs();
         argv.addAll(args);
@@ -252,7 +252,7 @@ public final class Runc {
         int index = SUBCOMMANDS.indexOf(what);
         long callId = CALL_IDS.incrementAndGet();
         long start = System.nanoTime();
-        Running running = new Running(what, args.getLast(), start);
+        Running running = new Running(what, id, start);
         RUNNING.put(callId, running);
         ScheduledExecutorService timer = stuckTimer;
         ScheduledFuture<?> watch = timer == null ? null : timer.schedule(() -> stuck(running), stuckAfter.toNanos(),
