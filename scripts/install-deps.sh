@@ -11,6 +11,7 @@ command -v cc >/dev/null || need+=(gcc libc6-dev) # the reaper's JNI trampoline 
 command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86) # the cgroup v2 guest (CgroupV2GuestTest)
 ls /boot/vmlinuz-* >/dev/null 2>&1 || need+=(linux-image-amd64)       # its kernel, booted by qemu, never by the host
 command -v cpio >/dev/null || need+=(cpio)                            # its initramfs
+command -v promtool >/dev/null || need+=(prometheus)                 # promtool check metrics (MetricsEndToEndTest)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

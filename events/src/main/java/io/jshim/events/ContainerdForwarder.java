@@ -1,6 +1,10 @@
 package io.jshim.events;
 
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,6 +23,13 @@ public final class ContainerdForwarder implements AutoCloseable {
     private final EventTransport transport;
     private final Thread thread;
     private volatile boolean stopping;
+    /** For the shim's metrics; written by the forwarding thread only. */
+    private final ConcurrentHashMap<String, LongAdder> deliveredByTopic = new ConcurrentHashMap<>();
+    private final AtomicLong failedAttempts = new AtomicLong();
+    private final AtomicLong rejected = new AtomicLong();
+    private volatile boolean reachable = true;
+    /** Wall-clock milliseconds since which {@link #reachable} has held (the forwarder's creation at first). */
+    private volatile long reachableSinceMillis = System.currentTimeMillis();
 
     public ContainerdForwarder(EventQueue queue, EventTransport transport) {
         this.queue = queue;
@@ -46,6 +57,10 @@ public final class ContainerdForwarder implements AutoCloseable {
                 try {
                     transport.forward(event.envelope(), queue.namespace());
                     queue.remove(event);
+                    EventQueue.count(deliveredByTopic, event.topic());
+                    if (!reachable) {
+                        reachable(true);
+                    }
                     if (failures > 0) {
                         log.info("containerd reachable again after {} failed attempts; delivering backlog of {}",
                                 failures, queue.backlogSize());
@@ -56,10 +71,15 @@ public final class ContainerdForwarder implements AutoCloseable {
                     log.error("containerd refused event {} seq={}: {}; skipping it", event.topic(), event.sequence(),
                             rejected.getMessage());
                     queue.remove(event);
+                    this.rejected.incrementAndGet();
                 } catch (InterruptedException e) {
                     throw e;
                 } catch (Exception unreachable) {
                     failures++;
+                    failedAttempts.incrementAndGet();
+                    if (reachable) {
+                        reachable(false);
+                    }
                     if (failures == 1 || failures % 50 == 0) {
                         log.warn("cannot forward {} seq={} to containerd (attempt {}, {} queued): {}", event.topic(),
                                 event.sequence(), failures, queue.backlogSize(), unreachable.toString());
@@ -73,6 +93,36 @@ public final class ContainerdForwarder implements AutoCloseable {
         } finally {
             transport.close();
         }
+    }
+
+    private void reachable(boolean now) {
+        reachableSinceMillis = System.currentTimeMillis();
+        reachable = now;
+    }
+
+    /** Whether the last attempt to forward reached containerd (true before any attempt). */
+    public boolean reachable() {
+        return reachable;
+    }
+
+    /** When {@link #reachable()} last changed (or the forwarder was made), wall-clock milliseconds. */
+    public long reachableSinceMillis() {
+        return reachableSinceMillis;
+    }
+
+    /** Events containerd accepted, by topic. */
+    public Map<String, Long> deliveredByTopic() {
+        return EventQueue.snapshot(deliveredByTopic);
+    }
+
+    /** Attempts to forward that did not reach containerd (each retried). */
+    public long failedAttempts() {
+        return failedAttempts.get();
+    }
+
+    /** Events containerd refused (skipped). */
+    public long rejected() {
+        return rejected.get();
     }
 
     /**

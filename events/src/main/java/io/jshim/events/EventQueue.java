@@ -4,7 +4,11 @@ import com.google.protobuf.Message;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
@@ -48,6 +52,9 @@ public final class EventQueue {
     /** When the last drop was reported (System.nanoTime, 0 for never); a CAS lets one publisher report. */
     private final java.util.concurrent.atomic.AtomicLong lastDropReport = new java.util.concurrent.atomic.AtomicLong();
     private static final Duration DROP_REPORT_INTERVAL = Duration.ofSeconds(10);
+    /** Events published and dropped, by topic, for the shim's metrics: counted under {@link #lock}, read without it. */
+    private final ConcurrentHashMap<String, LongAdder> publishedByTopic = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, LongAdder> droppedByTopic = new ConcurrentHashMap<>();
 
     public EventQueue(String namespace) {
         this(namespace, DEFAULT_MAX_EVENTS, DEFAULT_MAX_BYTES, Clock.systemUTC());
@@ -81,10 +88,13 @@ public final class EventQueue {
         try {
             event = new Event(++lastSequence, clock.instant(), namespace, topic, message);
             backlog.add(event);
+            count(publishedByTopic, topic);
             while (backlog.size() > maxEvents || backlog.bytes() > maxBytes) {
-                if (backlog.removeOldestOrdinary() == null) {
+                Queued oldest = backlog.removeOldestOrdinary();
+                if (oldest == null) {
                     break; // only exits and OOMs left: they are kept whatever it costs
                 }
+                count(droppedByTopic, oldest.topic());
                 droppedNow++;
             }
             dropped += droppedNow;
@@ -206,6 +216,40 @@ public final class EventQueue {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** The backlog's serialized size, bytes. */
+    public long backlogBytes() {
+        lock.lock();
+        try {
+            return backlog.bytes();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Events published so far, by topic. */
+    public Map<String, Long> publishedByTopic() {
+        return snapshot(publishedByTopic);
+    }
+
+    /** Events dropped from the full backlog so far, by topic. */
+    public Map<String, Long> droppedByTopic() {
+        return snapshot(droppedByTopic);
+    }
+
+    static void count(ConcurrentHashMap<String, LongAdder> counts, String topic) {
+        LongAdder n = counts.get(topic);
+        if (n == null) {
+            n = counts.computeIfAbsent(topic, t -> new LongAdder());
+        }
+        n.increment();
+    }
+
+    static Map<String, Long> snapshot(ConcurrentHashMap<String, LongAdder> counts) {
+        Map<String, Long> copy = new TreeMap<>();
+        counts.forEach((topic, n) -> copy.put(topic, n.sum()));
+        return copy;
     }
 
     public long lastSequence() {

@@ -94,11 +94,12 @@ public final class Daemon {
         boolean grpc = Protocol.fromEnvironment() == Protocol.GRPC;
         TaskServer server = grpc
                 ? io.jshim.shim.grpc.GrpcShimServer.forDaemon(tasks, queue)
-                : new TtrpcTaskServer(loop, tasks);
+                : new TtrpcTaskServer(loop, tasks, queue, forwarder);
         // A ttrpc shim serves the event stream only when asked: it is the one thing that would load gRPC.
         // Made before listening, so that the stream holds every event from the first request on.
         TaskServer eventStream = !grpc && EVENT_STREAM_ON.equals(ProcessEnvironment.get(EVENT_STREAM_ENV))
                 ? io.jshim.shim.grpc.GrpcShimServer.eventsOnly(queue) : null;
+        stuckRuncCalls(loop);
         timeline.mark("task service+server");
         Path socket = listen(server);
         timeline.mark("listening");
@@ -136,6 +137,25 @@ public final class Daemon {
             oom.close(); // its epoll set and eventfd: a standby lives on after its training's daemon
         }
         return 0;
+    }
+
+    /** Seconds after which a runc call is logged as stuck: {@code JSHIM_RUNC_STUCK_SECONDS}, 0 for never. */
+    static final String RUNC_STUCK_ENV = "JSHIM_RUNC_STUCK_SECONDS";
+    private static final int RUNC_STUCK_DEFAULT_SECONDS = 30;
+
+    private static void stuckRuncCalls(EventLoopGroup loop) {
+        String value = ProcessEnvironment.get(RUNC_STUCK_ENV);
+        int seconds = RUNC_STUCK_DEFAULT_SECONDS;
+        if (value != null && !value.isBlank()) {
+            try {
+                seconds = Integer.parseInt(value.trim());
+            } catch (NumberFormatException e) {
+                log.warn("{}={}: not a number of seconds, using {}", RUNC_STUCK_ENV, value, seconds);
+            }
+        }
+        if (seconds > 0) {
+            io.jshim.shim.runc.Runc.watchStuckCalls(loop, Duration.ofSeconds(seconds));
+        }
     }
 
     /**

@@ -3,7 +3,10 @@ package io.jshim.shim.cli;
 import java.io.PrintStream;
 import java.nio.file.Path;
 
-/** {@code containerd-shim-jshim-v2}: {@code start}, {@code delete}, or (no action) the shim daemon itself. */
+/**
+ * {@code containerd-shim-jshim-v2}: {@code start}, {@code delete}, {@code events} and {@code metrics} (clients of a
+ * daemon's socket), or (no action) the shim daemon itself.
+ */
 public final class Main {
     public static final String NAME = "containerd-shim-jshim-v2";
     public static final String VERSION = "0.1.0";
@@ -35,6 +38,10 @@ public final class Main {
         }
         if (flags.is("info")) {
             return InfoCommand.run(System.in.readAllBytes(), out, err);
+        }
+        if (flags.action().equals("metrics")) { // a client only: no native layout needed
+            return io.jshim.shim.metrics.MetricsCommand.run(flags.args().subList(1, flags.args().size()),
+                    flags.get("address"), out);
         }
         if (!flags.action().equals("events")) {
             io.jshim.reaper.Arch.require(); // before any struct is laid out by hand: start, delete, the daemon

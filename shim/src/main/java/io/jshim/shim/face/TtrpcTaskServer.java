@@ -1,5 +1,7 @@
 package io.jshim.shim.face;
 
+import io.jshim.events.ContainerdForwarder;
+import io.jshim.events.EventQueue;
 import io.jshim.shim.task.TaskService;
 import io.jshim.ttrpc.TtrpcServer;
 import io.netty.channel.EventLoopGroup;
@@ -8,12 +10,27 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
-/** The Task API over ttrpc as a {@link TaskServer}. */
+/**
+ * The Task API over ttrpc as a {@link TaskServer}, and beside it {@code jshim.metrics.v1.Metrics/Get} when given
+ * the event queue (the same-user peer check covers both).
+ */
 public final class TtrpcTaskServer implements TaskServer {
     private final TtrpcServer server;
 
     public TtrpcTaskServer(EventLoopGroup loop, TaskService tasks) {
-        this.server = TtrpcTaskFace.register(TtrpcServer.builder().eventLoopGroup(loop), tasks).build();
+        this(loop, tasks, null, null);
+    }
+
+    /** With the metrics service, read from {@code queue} and {@code forwarder} (null: none in this process). */
+    public TtrpcTaskServer(EventLoopGroup loop, TaskService tasks, EventQueue queue, ContainerdForwarder forwarder) {
+        TtrpcServer.Builder b = TtrpcTaskFace.register(TtrpcServer.builder().eventLoopGroup(loop), tasks);
+        if (queue != null) {
+            // Raw bytes and names spelled out: the metrics classes and messages load on the first Get, not at boot.
+            b.register("jshim.metrics.v1.Metrics", "Get", (ctx, payload) -> io.jshim.shim.metrics.MetricsRpc.get(
+                    new io.jshim.shim.metrics.DaemonMetrics(queue.namespace(), queue, forwarder, tasks::containerCount),
+                    payload));
+        }
+        this.server = b.build();
     }
 
     @Override

@@ -4,6 +4,7 @@ import io.jshim.reaper.CommandResult;
 import io.jshim.reaper.Monitor;
 import io.jshim.reaper.Posix;
 import io.jshim.reaper.SpawnSpec;
+import io.jshim.shim.CallTally;
 import io.jshim.shim.json.Json;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -15,7 +16,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,12 +29,29 @@ import org.slf4j.LoggerFactory;
  * Drives the OCI runtime binary for one container: {@code <binary> --root <root>/<ns> --log <bundle>/log.json
  * --log-format json [--systemd-cgroup] <command> ...}. Every call goes through the reaper's {@link Monitor},
  * so runc's own exit status is never stolen by the shim's waitpid(-1) reaper. Stateless and thread-safe:
- * it holds no lock, so callers decide what may run concurrently.
+ * it holds no lock, so callers decide what may run concurrently. The process-wide {@link #CALLS} and
+ * {@link #running()} count every call for the shim's metrics.
  */
 public final class Runc {
     private static final Logger log = LoggerFactory.getLogger(Runc.class);
     public static final String DEFAULT_ROOT = "/run/containerd/runc";
     static final Duration TIMEOUT = Duration.ofMinutes(2);
+    /** The subcommands the shim runs, in the order of {@link #CALLS}' names. */
+    private static final List<String> SUBCOMMANDS = List.of("create", "restore", "start", "exec", "kill", "delete",
+            "pause", "resume", "update", "ps", "checkpoint");
+    /** Every runc call of this process by subcommand; outcome 0 = exit status 0, 1 = failed. */
+    public static final CallTally CALLS = new CallTally(SUBCOMMANDS, 2);
+    private static final AtomicLong CALL_IDS = new AtomicLong();
+    /** The runc calls running now, by a number of their own (Runc objects are per container: one map per process). */
+    private static final ConcurrentHashMap<Long, Running> RUNNING = new ConcurrentHashMap<>();
+
+    /** Calls over this long are reported as stuck (once each); null timer: not watched. */
+    private static volatile ScheduledExecutorService stuckTimer;
+    private static volatile Duration stuckAfter;
+    private static final AtomicLong STUCK = new AtomicLong();
+
+    /** A runc call in flight: its subcommand, container id and System.nanoTime() at its start. */
+    public record Running(String subcommand, String id, long startNanos) {}
 
     private final Monitor monitor;
     private final String binary;
@@ -67,7 +90,7 @@ public final class Runc {
             args.add("--no-new-keyring");
         }
         args.add(id);
-        run("create", args, containerStdio(a.stdio()), null);
+        run("create", id, args, containerStdio(a.stdio()), null);
     }
 
     public record RestoreArgs(Path bundle, Path pidFile, Path imagePath, Path workPath, Optional<Path> parentPath,
@@ -83,11 +106,11 @@ public final class Runc {
             args.add("--no-pivot");
         }
         args.add(id);
-        run("restore", args, containerStdio(a.stdio()), null);
+        run("restore", id, args, containerStdio(a.stdio()), null);
     }
 
     public void start(String id) throws RuncException, IOException {
-        run("start", List.of("start", id), Map.of(), null);
+        run("start", id, List.of("start", id), Map.of(), null);
     }
 
     public record ExecArgs(Path processJson, Path pidFile, Optional<Path> consoleSocket, Map<Integer, Integer> stdio) {}
@@ -97,7 +120,7 @@ public final class Runc {
                 "--pid-file", a.pidFile().toString()));
         a.consoleSocket().ifPresent(s -> args.addAll(List.of("--console-socket", s.toString())));
         args.add(id);
-        run("exec", args, containerStdio(a.stdio()), null);
+        run("exec", id, args, containerStdio(a.stdio()), null);
     }
 
     public void kill(String id, int signal, boolean all) throws RuncException, IOException {
@@ -107,29 +130,29 @@ public final class Runc {
         }
         args.add(id);
         args.add(Integer.toString(signal));
-        run("kill", args, Map.of(), null);
+        run("kill", id, args, Map.of(), null);
     }
 
     public void delete(String id, boolean force) throws RuncException, IOException {
-        run("delete", force ? List.of("delete", "--force", id) : List.of("delete", id), Map.of(), null);
+        run("delete", id, force ? List.of("delete", "--force", id) : List.of("delete", id), Map.of(), null);
     }
 
     public void pause(String id) throws RuncException, IOException {
-        run("pause", List.of("pause", id), Map.of(), null);
+        run("pause", id, List.of("pause", id), Map.of(), null);
     }
 
     public void resume(String id) throws RuncException, IOException {
-        run("resume", List.of("resume", id), Map.of(), null);
+        run("resume", id, List.of("resume", id), Map.of(), null);
     }
 
     /** {@code runc update --resources -}: the resources JSON (an OCI LinuxResources) on stdin. */
     public void update(String id, byte[] resourcesJson) throws RuncException, IOException {
-        run("update", List.of("update", "--resources", "-", id), Map.of(), resourcesJson);
+        run("update", id, List.of("update", "--resources", "-", id), Map.of(), resourcesJson);
     }
 
     /** The pids in the container, from {@code runc ps --format json}. */
     public List<Integer> ps(String id) throws RuncException, IOException {
-        CommandResult r = run("ps", List.of("ps", "--format", "json", id), Map.of(), null);
+        CommandResult r = run("ps", id, List.of("ps", "--format", "json", id), Map.of(), null);
         String out = r.stdoutText().trim();
         List<Integer> pids = new ArrayList<>();
         if (out.isEmpty() || out.equals("null")) {
@@ -153,7 +176,7 @@ public final class Runc {
                                  boolean fileLocks, List<String> emptyNamespaces, String cgroupsMode) {}
 
     public void checkpoint(String id, CheckpointArgs a) throws RuncException, IOException {
-        run("checkpoint", checkpointArgs(id, a), Map.of(), null);
+        run("checkpoint", id, checkpointArgs(id, a), Map.of(), null);
     }
 
     /** The exact command line of a checkpoint; a recording runc wrapper in the tests checks it. */
@@ -216,7 +239,7 @@ public final class Runc {
         return all;
     }
 
-    private CommandResult run(String what, List<String> args, Map<Integer, Integer> fds, byte[] stdin)
+    private CommandResult run(String what, String id, List<String> args, Map<Integer, Integer> fds, byte[] stdin)
             throws RuncException, IOException {
         List<String> argv = globalArgs();
         argv.addAll(args);
@@ -226,8 +249,18 @@ public final class Runc {
             spec = spec.withFd(fd.getKey(), fd.getValue());
         }
         CommandResult result;
+        int index = SUBCOMMANDS.indexOf(what);
+        long callId = CALL_IDS.incrementAndGet();
+        long start = System.nanoTime();
+        Running running = new Running(what, id, start);
+        RUNNING.put(callId, running);
+        ScheduledExecutorService timer = stuckTimer;
+        ScheduledFuture<?> watch = timer == null ? null : timer.schedule(() -> stuck(running), stuckAfter.toNanos(),
+                TimeUnit.NANOSECONDS);
+        boolean ok = false;
         try {
             result = monitor.run(spec, stdin, TIMEOUT);
+            ok = result.status() == 0;
         } catch (TimeoutException e) {
             throw new RuncException("runc " + what + " did not finish within " + TIMEOUT, -1);
         } catch (InterruptedException e) {
@@ -236,6 +269,12 @@ public final class Runc {
         } catch (IOException e) {
             // The binary itself could not be started (ENOENT for a binary_name that does not exist).
             throw new RuncException("runc " + what + ": cannot run " + binary + ": " + e.getMessage(), -1);
+        } finally {
+            if (watch != null) {
+                watch.cancel(false);
+            }
+            RUNNING.remove(callId);
+            CALLS.record(index, ok ? 0 : 1, System.nanoTime() - start);
         }
         if (result.status() != 0) {
             String message = lastError(logFile, logOffset).orElseGet(() -> result.stderrText().trim());
@@ -246,6 +285,32 @@ public final class Runc {
             throw new RuncException(message, result.status());
         }
         return result;
+    }
+
+    /**
+     * Has every runc call that runs longer than {@code after} logged once and counted as stuck, timed on
+     * {@code timer} (the daemon's event loop: no thread of its own). Off until called, so that start and delete,
+     * which run runc too, schedule nothing.
+     */
+    public static void watchStuckCalls(ScheduledExecutorService timer, Duration after) {
+        stuckAfter = after;
+        stuckTimer = timer;
+    }
+
+    private static void stuck(Running call) {
+        STUCK.incrementAndGet();
+        log.warn("{} runc {} still running after {} s: stuck? (it is killed at {} s)", call.id(), call.subcommand(),
+                (System.nanoTime() - call.startNanos()) / 1_000_000_000, TIMEOUT.toSeconds());
+    }
+
+    /** runc calls reported stuck so far. */
+    public static long stuckCalls() {
+        return STUCK.get();
+    }
+
+    /** The runc calls of this process running now (any order). */
+    public static List<Running> running() {
+        return List.copyOf(RUNNING.values());
     }
 
     private static long sizeOf(Path file) {
