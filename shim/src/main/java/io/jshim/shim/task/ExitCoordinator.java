@@ -10,7 +10,7 @@ import io.jshim.shim.process.Container;
 import io.jshim.shim.process.ExecProcess;
 import io.jshim.shim.process.ExitStatus;
 import io.jshim.shim.process.InitProcess;
-import io.jshim.shim.process.Process;
+import io.jshim.shim.process.TaskProcess;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -58,7 +58,7 @@ public final class ExitCoordinator {
 
     private final ReentrantLock lock = new ReentrantLock();
     /** Processes whose start event is queued and whose exit has not been seen, by pid. Guarded by {@link #lock}. */
-    private final Map<Integer, List<Process>> running = new HashMap<>();
+    private final Map<Integer, List<TaskProcess>> running = new HashMap<>();
     /** Execs counted from the moment their Start began until their TaskExit is queued. Guarded by {@link #lock}. */
     private final Map<Container, Integer> runningExecs = new HashMap<>();
     /** The init's exit, once reaped: refuses exec starts. Guarded by {@link #lock}. */
@@ -114,7 +114,7 @@ public final class ExitCoordinator {
 
     /** Every exit the reaper sees, in reaping order (called on the coordinator's subscription thread). */
     public void onExit(Exit exit) {
-        List<Process> ended;
+        List<TaskProcess> ended;
         lock.lock();
         try {
             for (StartWatch w : watches) {
@@ -124,7 +124,7 @@ public final class ExitCoordinator {
             if (ended == null) {
                 return; // runc itself, a runc helper, or a process whose start is being handled by its watch
             }
-            for (Process p : ended) {
+            for (TaskProcess p : ended) {
                 if (p.isInit()) {
                     initExits.put(p.container(), exit);
                 }
@@ -132,12 +132,12 @@ public final class ExitCoordinator {
         } finally {
             lock.unlock();
         }
-        for (Process p : ended) {
+        for (TaskProcess p : ended) {
             dispatch(p, exit);
         }
     }
 
-    private void dispatch(Process p, Exit exit) {
+    private void dispatch(TaskProcess p, Exit exit) {
         Executor lane = laneOf(p.container());
         switch (p) {
             case InitProcess init -> lane.execute(() -> handleInitExit(init, exit));
@@ -181,7 +181,7 @@ public final class ExitCoordinator {
             if (initExits.containsKey(c)) {
                 throw io.jshim.shim.ShimException.unknown("cannot start a stopped process");
             }
-            List<Process> at = running.get(init.pid());
+            List<TaskProcess> at = running.get(init.pid());
             if (at != null) {
                 at.remove(init);
                 if (at.isEmpty()) {
@@ -205,7 +205,7 @@ public final class ExitCoordinator {
      * runc's pid file named the process: sets its pid and opens its pidfd, held until the exit is committed (Kill
      * signals through it); dropped if {@code w} saw the pid exit before the open (it may name another process).
      */
-    public void pidLearned(StartWatch w, Process p, int pid) {
+    public void pidLearned(StartWatch w, TaskProcess p, int pid) {
         p.setPid(pid);
         Pidfds.Opened opened = pidfds.open(p, pid);
         boolean exited;
@@ -278,7 +278,7 @@ public final class ExitCoordinator {
         }
     }
 
-    private void settleStarted(StartWatch w, Process p) {
+    private void settleStarted(StartWatch w, TaskProcess p) {
         Exit early;
         lock.lock();
         try {
@@ -362,10 +362,10 @@ public final class ExitCoordinator {
 
     /**
      * The one place an exit becomes true for every observer: the TaskExit is queued and the process marked
-     * exited in one step ({@link Process#commitExit}), after the TaskOOM of any OOM kill the kernel has counted
+     * exited in one step ({@link TaskProcess#commitExit}), after the TaskOOM of any OOM kill the kernel has counted
      * (the watcher's sync may wait, so it runs first, outside every lock).
      */
-    private void commit(Process p, Exit exit) {
+    private void commit(TaskProcess p, Exit exit) {
         Container c = p.container();
         c.reportPendingOomKills();
         TaskExit event = TaskExit.newBuilder()

@@ -57,7 +57,7 @@ import io.jshim.shim.process.ExecSpec;
 import io.jshim.shim.process.ExitStatus;
 import io.jshim.shim.process.InitProcess;
 import io.jshim.shim.process.Operation;
-import io.jshim.shim.process.Process;
+import io.jshim.shim.process.TaskProcess;
 import io.jshim.shim.process.ProcessStatus;
 import io.jshim.shim.runc.Runc;
 import io.jshim.shim.runc.RuncException;
@@ -322,7 +322,7 @@ public final class TaskService implements AutoCloseable {
 
     public StartResponse start(StartRequest r) {
         Container c = container(r.getId());
-        Process p = c.process(r.getExecId());
+        TaskProcess p = c.process(r.getExecId());
         ReentrantLock lifecycle = p.lifecycleLock();
         lifecycle.lock();
         try {
@@ -445,7 +445,7 @@ public final class TaskService implements AutoCloseable {
 
     public DeleteResponse delete(DeleteRequest r) {
         Container c = container(r.getId());
-        Process p = c.process(r.getExecId());
+        TaskProcess p = c.process(r.getExecId());
         ReentrantLock lifecycle = p.lifecycleLock();
         lifecycle.lock();
         try {
@@ -536,7 +536,7 @@ public final class TaskService implements AutoCloseable {
     /** Never blocks (memory and the process's own monitor only): ttrpc runs it on its event loop (TaskMethods). */
     public StateResponse state(StateRequest r) {
         Container c = containerOrNotCreated(r.getId());
-        Process p = c.process(r.getExecId());
+        TaskProcess p = c.process(r.getExecId());
         ProcessStatus status = p.status();
         Status proto = status.toProto();
         if (!p.isInit()) {
@@ -579,7 +579,7 @@ public final class TaskService implements AutoCloseable {
     }
 
     public WaitResponse await(WaitRequest r) {
-        Process p = container(r.getId()).process(r.getExecId());
+        TaskProcess p = container(r.getId()).process(r.getExecId());
         try {
             ExitStatus e = p.awaitExit();
             return WaitResponse.newBuilder().setExitStatus(e.status()).setExitedAt(Event.toTimestamp(e.at())).build();
@@ -616,7 +616,7 @@ public final class TaskService implements AutoCloseable {
 
     public Empty kill(KillRequest r) {
         Container c = container(r.getId());
-        Process p = c.process(r.getExecId());
+        TaskProcess p = c.process(r.getExecId());
         int signal = r.getSignal();
         switch (p) {
             case InitProcess init -> {
@@ -662,7 +662,7 @@ public final class TaskService implements AutoCloseable {
     }
 
     /** Signals {@code p} through its pidfd (by pid where there are none); NotFound once it is gone. */
-    private static void signal(Process p, int signal) {
+    private static void signal(TaskProcess p, int signal) {
         try {
             if (!p.signal(signal)) {
                 throw finished(p);
@@ -677,7 +677,7 @@ public final class TaskService implements AutoCloseable {
      * ExitCoordinator), so that no answer reveals an exit containerd has not been told of; bounded, as the exit
      * may wait for a slow output drain.
      */
-    private static ShimException finished(Process p) {
+    private static ShimException finished(TaskProcess p) {
         try {
             p.awaitExit(KILL_FINISHED_WAIT);
         } catch (InterruptedException e) {
@@ -807,7 +807,7 @@ public final class TaskService implements AutoCloseable {
     }
 
     public Empty resizePty(ResizePtyRequest r) {
-        Process p = container(r.getId()).process(r.getExecId());
+        TaskProcess p = container(r.getId()).process(r.getExecId());
         if (!p.isInit() && p.status() == ProcessStatus.STOPPED) {
             throw ShimException.unknown("cannot resize a stopped container");
         }
@@ -823,7 +823,7 @@ public final class TaskService implements AutoCloseable {
     }
 
     public Empty closeIO(CloseIORequest r) {
-        Process p = container(r.getId()).process(r.getExecId());
+        TaskProcess p = container(r.getId()).process(r.getExecId());
         ProcessIO io = p.io();
         if (io != null) {
             io.closeStdin();
@@ -902,7 +902,7 @@ public final class TaskService implements AutoCloseable {
         return c;
     }
 
-    private static void withLifecycle(Process p, Runnable body) {
+    private static void withLifecycle(TaskProcess p, Runnable body) {
         ReentrantLock lock = p.lifecycleLock();
         lock.lock();
         try {
@@ -912,7 +912,7 @@ public final class TaskService implements AutoCloseable {
         }
     }
 
-    private static void killQuietly(Process p) {
+    private static void killQuietly(TaskProcess p) {
         try {
             p.signal(9);
         } catch (IOException ignored) {
