@@ -41,8 +41,8 @@ import org.slf4j.LoggerFactory;
  * TaskExit is not queued, and a TaskDelete (queued only once Delete sees the init stopped) always follows it.</li>
  * </ol>
  *
- * <p>{@link #lock}, the lifecycle lock, guards the five tables below. It is held for map operations only:
- * never across runc, a drain or a publish. The work after an exit (kill-all, drain, publish) runs on the
+ * <p>{@link #lock}, the lifecycle lock, guards the tables below and the {@link InitExitStash}. It is held for map
+ * operations only: never across runc, a drain or a publish. The work after an exit (kill-all, drain, publish) runs on the
  * container's own exit lane, so one container's slow drain never holds up another's exits.
  */
 public final class ExitCoordinator {
@@ -59,12 +59,10 @@ public final class ExitCoordinator {
     private final ReentrantLock lock = new ReentrantLock();
     /** Processes whose start event is queued and whose exit has not been seen, by pid. Guarded by {@link #lock}. */
     private final Map<Integer, List<TaskProcess>> running = new HashMap<>();
-    /** Execs counted from the moment their Start began until their TaskExit is queued. Guarded by {@link #lock}. */
-    private final Map<Container, Integer> runningExecs = new HashMap<>();
     /** The init's exit, once reaped: refuses exec starts. Guarded by {@link #lock}. */
     private final Map<Container, Exit> initExits = new HashMap<>();
-    /** Init exits waiting for the running-exec count to reach zero. Guarded by {@link #lock}. */
-    private final Map<Container, Exit> stashedInitExits = new HashMap<>();
+    /** The running-exec counts and the init exits they hold back. Guarded by {@link #lock}. */
+    private final InitExitStash stash = new InitExitStash();
     /** Creates and Starts in flight, each collecting every exit seen meanwhile. Guarded by {@link #lock}. */
     private final Set<StartWatch> watches = new HashSet<>();
     /** Each container's exit lane. Guarded by {@link #lock}. */
@@ -229,7 +227,7 @@ public final class ExitCoordinator {
                 throw io.jshim.shim.ShimException.failedPrecondition(
                         "container " + c.id() + " init process is not running: failed precondition");
             }
-            runningExecs.merge(c, 1, Integer::sum);
+            stash.execStarting(c);
             StartWatch w = new StartWatch(c);
             watches.add(w);
             return w;
@@ -249,7 +247,7 @@ public final class ExitCoordinator {
         lock.lock();
         try {
             watches.remove(w);
-            releasedInit = execGone(w.container);
+            releasedInit = stash.execGone(w.container);
         } finally {
             lock.unlock();
         }
@@ -299,16 +297,6 @@ public final class ExitCoordinator {
         }
     }
 
-    /** One exec less; returns the stashed init exit to finish if that was the last. Caller holds {@link #lock}. */
-    private Exit execGone(Container c) {
-        int left = runningExecs.merge(c, -1, Integer::sum);
-        if (left > 0) {
-            return null;
-        }
-        runningExecs.remove(c);
-        return stashedInitExits.remove(c);
-    }
-
     // ---- after an exit, on the container's lane -----------------------------------------------------------
 
     private void handleInitExit(InitProcess init, Exit exit) {
@@ -319,10 +307,7 @@ public final class ExitCoordinator {
         boolean now;
         lock.lock();
         try {
-            now = runningExecs.getOrDefault(c, 0) == 0;
-            if (!now) {
-                stashedInitExits.put(c, exit);
-            }
+            now = !stash.stashIfExecsRun(c, exit);
         } finally {
             lock.unlock();
         }
@@ -340,7 +325,7 @@ public final class ExitCoordinator {
         Exit releasedInit;
         lock.lock();
         try {
-            releasedInit = execGone(c);
+            releasedInit = stash.execGone(c);
         } finally {
             lock.unlock();
         }
@@ -388,8 +373,7 @@ public final class ExitCoordinator {
         lock.lock();
         try {
             initExits.remove(c);
-            runningExecs.remove(c);
-            stashedInitExits.remove(c);
+            stash.forget(c);
             lanes.remove(c);
             running.values().forEach(list -> list.removeIf(p -> p.container() == c));
             running.values().removeIf(List::isEmpty);
