@@ -88,7 +88,7 @@ public final class Container {
     }
 
     /** The process named by an exec id, the init for an empty one; NotFound otherwise. */
-    public Process process(String execId) {
+    public TaskProcess process(String execId) {
         if (execId == null || execId.isEmpty()) {
             return init;
         }

@@ -3,7 +3,7 @@ package io.jshim.shim.process;
 import io.jshim.stdio.StdioSpec;
 
 /** An additional process run in a container by {@code runc exec}; {@code processJson} is its OCI process spec. */
-public final class ExecProcess extends Process {
+public final class ExecProcess extends TaskProcess {
     private final Container container;
     private final byte[] processJson;
 

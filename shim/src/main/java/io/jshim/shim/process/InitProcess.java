@@ -3,7 +3,7 @@ package io.jshim.shim.process;
 import io.jshim.stdio.StdioSpec;
 
 /** A container's init process. */
-public final class InitProcess extends Process {
+public final class InitProcess extends TaskProcess {
     private final Container container;
 
     InitProcess(Container container, StdioSpec stdio, ProcessStatus initial) {

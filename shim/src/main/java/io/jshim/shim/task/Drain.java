@@ -1,6 +1,6 @@
 package io.jshim.shim.task;
 
-import io.jshim.shim.process.Process;
+import io.jshim.shim.process.TaskProcess;
 import io.jshim.stdio.ProcessIO;
 import java.time.Duration;
 import java.util.concurrent.ExecutionException;
@@ -15,7 +15,7 @@ final class Drain {
 
     private Drain() {}
 
-    static void await(Process p, Duration limit) {
+    static void await(TaskProcess p, Duration limit) {
         ProcessIO io = p.io();
         if (io == null) {
             return;

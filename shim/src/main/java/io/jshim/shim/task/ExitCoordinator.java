@@ -10,7 +10,7 @@ import io.jshim.shim.process.Container;
 import io.jshim.shim.process.ExecProcess;
 import io.jshim.shim.process.ExitStatus;
 import io.jshim.shim.process.InitProcess;
-import io.jshim.shim.process.Process;
+import io.jshim.shim.process.TaskProcess;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -41,8 +41,8 @@ import org.slf4j.LoggerFactory;
  * TaskExit is not queued, and a TaskDelete (queued only once Delete sees the init stopped) always follows it.</li>
  * </ol>
  *
- * <p>{@link #lock}, the lifecycle lock, guards the five tables below. It is held for map operations only:
- * never across runc, a drain or a publish. The work after an exit (kill-all, drain, publish) runs on the
+ * <p>{@link #lock}, the lifecycle lock, guards the tables below and the {@link InitExitStash}. It is held for map
+ * operations only: never across runc, a drain or a publish. The work after an exit (kill-all, drain, publish) runs on the
  * container's own exit lane, so one container's slow drain never holds up another's exits.
  */
 public final class ExitCoordinator {
@@ -58,13 +58,11 @@ public final class ExitCoordinator {
 
     private final ReentrantLock lock = new ReentrantLock();
     /** Processes whose start event is queued and whose exit has not been seen, by pid. Guarded by {@link #lock}. */
-    private final Map<Integer, List<Process>> running = new HashMap<>();
-    /** Execs counted from the moment their Start began until their TaskExit is queued. Guarded by {@link #lock}. */
-    private final Map<Container, Integer> runningExecs = new HashMap<>();
+    private final Map<Integer, List<TaskProcess>> running = new HashMap<>();
     /** The init's exit, once reaped: refuses exec starts. Guarded by {@link #lock}. */
     private final Map<Container, Exit> initExits = new HashMap<>();
-    /** Init exits waiting for the running-exec count to reach zero. Guarded by {@link #lock}. */
-    private final Map<Container, Exit> stashedInitExits = new HashMap<>();
+    /** The running-exec counts and the init exits they hold back. Guarded by {@link #lock}. */
+    private final InitExitStash stash = new InitExitStash();
     /** Creates and Starts in flight, each collecting every exit seen meanwhile. Guarded by {@link #lock}. */
     private final Set<StartWatch> watches = new HashSet<>();
     /** Each container's exit lane. Guarded by {@link #lock}. */
@@ -114,7 +112,7 @@ public final class ExitCoordinator {
 
     /** Every exit the reaper sees, in reaping order (called on the coordinator's subscription thread). */
     public void onExit(Exit exit) {
-        List<Process> ended;
+        List<TaskProcess> ended;
         lock.lock();
         try {
             for (StartWatch w : watches) {
@@ -124,7 +122,7 @@ public final class ExitCoordinator {
             if (ended == null) {
                 return; // runc itself, a runc helper, or a process whose start is being handled by its watch
             }
-            for (Process p : ended) {
+            for (TaskProcess p : ended) {
                 if (p.isInit()) {
                     initExits.put(p.container(), exit);
                 }
@@ -132,12 +130,12 @@ public final class ExitCoordinator {
         } finally {
             lock.unlock();
         }
-        for (Process p : ended) {
+        for (TaskProcess p : ended) {
             dispatch(p, exit);
         }
     }
 
-    private void dispatch(Process p, Exit exit) {
+    private void dispatch(TaskProcess p, Exit exit) {
         Executor lane = laneOf(p.container());
         switch (p) {
             case InitProcess init -> lane.execute(() -> handleInitExit(init, exit));
@@ -181,7 +179,7 @@ public final class ExitCoordinator {
             if (initExits.containsKey(c)) {
                 throw io.jshim.shim.ShimException.unknown("cannot start a stopped process");
             }
-            List<Process> at = running.get(init.pid());
+            List<TaskProcess> at = running.get(init.pid());
             if (at != null) {
                 at.remove(init);
                 if (at.isEmpty()) {
@@ -205,7 +203,7 @@ public final class ExitCoordinator {
      * runc's pid file named the process: sets its pid and opens its pidfd, held until the exit is committed (Kill
      * signals through it); dropped if {@code w} saw the pid exit before the open (it may name another process).
      */
-    public void pidLearned(StartWatch w, Process p, int pid) {
+    public void pidLearned(StartWatch w, TaskProcess p, int pid) {
         p.setPid(pid);
         Pidfds.Opened opened = pidfds.open(p, pid);
         boolean exited;
@@ -229,7 +227,7 @@ public final class ExitCoordinator {
                 throw io.jshim.shim.ShimException.failedPrecondition(
                         "container " + c.id() + " init process is not running: failed precondition");
             }
-            runningExecs.merge(c, 1, Integer::sum);
+            stash.execStarting(c);
             StartWatch w = new StartWatch(c);
             watches.add(w);
             return w;
@@ -249,7 +247,7 @@ public final class ExitCoordinator {
         lock.lock();
         try {
             watches.remove(w);
-            releasedInit = execGone(w.container);
+            releasedInit = stash.execGone(w.container);
         } finally {
             lock.unlock();
         }
@@ -278,7 +276,7 @@ public final class ExitCoordinator {
         }
     }
 
-    private void settleStarted(StartWatch w, Process p) {
+    private void settleStarted(StartWatch w, TaskProcess p) {
         Exit early;
         lock.lock();
         try {
@@ -299,16 +297,6 @@ public final class ExitCoordinator {
         }
     }
 
-    /** One exec less; returns the stashed init exit to finish if that was the last. Caller holds {@link #lock}. */
-    private Exit execGone(Container c) {
-        int left = runningExecs.merge(c, -1, Integer::sum);
-        if (left > 0) {
-            return null;
-        }
-        runningExecs.remove(c);
-        return stashedInitExits.remove(c);
-    }
-
     // ---- after an exit, on the container's lane -----------------------------------------------------------
 
     private void handleInitExit(InitProcess init, Exit exit) {
@@ -319,10 +307,7 @@ public final class ExitCoordinator {
         boolean now;
         lock.lock();
         try {
-            now = runningExecs.getOrDefault(c, 0) == 0;
-            if (!now) {
-                stashedInitExits.put(c, exit);
-            }
+            now = !stash.stashIfExecsRun(c, exit);
         } finally {
             lock.unlock();
         }
@@ -340,7 +325,7 @@ public final class ExitCoordinator {
         Exit releasedInit;
         lock.lock();
         try {
-            releasedInit = execGone(c);
+            releasedInit = stash.execGone(c);
         } finally {
             lock.unlock();
         }
@@ -362,10 +347,10 @@ public final class ExitCoordinator {
 
     /**
      * The one place an exit becomes true for every observer: the TaskExit is queued and the process marked
-     * exited in one step ({@link Process#commitExit}), after the TaskOOM of any OOM kill the kernel has counted
+     * exited in one step ({@link TaskProcess#commitExit}), after the TaskOOM of any OOM kill the kernel has counted
      * (the watcher's sync may wait, so it runs first, outside every lock).
      */
-    private void commit(Process p, Exit exit) {
+    private void commit(TaskProcess p, Exit exit) {
         Container c = p.container();
         c.reportPendingOomKills();
         TaskExit event = TaskExit.newBuilder()
@@ -388,8 +373,7 @@ public final class ExitCoordinator {
         lock.lock();
         try {
             initExits.remove(c);
-            runningExecs.remove(c);
-            stashedInitExits.remove(c);
+            stash.forget(c);
             lanes.remove(c);
             running.values().forEach(list -> list.removeIf(p -> p.container() == c));
             running.values().removeIf(List::isEmpty);

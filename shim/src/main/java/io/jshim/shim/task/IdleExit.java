@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * after the expiry is refused as after a Shutdown (FailedPrecondition).
  *
  * <p>Locks: this object's monitor guards {@link #pending} and {@link #generation} and is never held across
- * anything but the scheduler's enqueue. {@link TaskService} arms and disarms under its admission lock and checks a
+ * anything but the scheduler's enqueue. {@link ContainerTable} arms and disarms under its admission lock and checks a
  * {@link Ticket} under it too, so the lock order is always admission, then this.
  */
 public final class IdleExit {

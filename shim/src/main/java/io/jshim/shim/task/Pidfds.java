@@ -3,7 +3,7 @@ package io.jshim.shim.task;
 import io.jshim.reaper.NoSuchProcessException;
 import io.jshim.reaper.Pidfd;
 import io.jshim.reaper.Subscription;
-import io.jshim.shim.process.Process;
+import io.jshim.shim.process.TaskProcess;
 import java.io.IOException;
 import java.time.Duration;
 import org.slf4j.Logger;
@@ -42,7 +42,7 @@ final class Pidfds {
     }
 
     /** Opens {@code p}'s pidfd and returns once every exit reaped before the open has reached the coordinator. */
-    Opened open(Process p, int pid) {
+    Opened open(TaskProcess p, int pid) {
         Pidfd fd;
         try {
             fd = opener.open(pid);

@@ -14,7 +14,7 @@ import io.jshim.shim.process.Container;
 import io.jshim.shim.process.ExecProcess;
 import io.jshim.shim.process.ExitStatus;
 import io.jshim.shim.process.InitProcess;
-import io.jshim.shim.process.Process;
+import io.jshim.shim.process.TaskProcess;
 import io.jshim.shim.process.ProcessStatus;
 import io.jshim.stdio.StdioSpec;
 import java.nio.file.Path;
@@ -50,8 +50,8 @@ final class ExitModel {
     final ExitModelChecker checker;
     final List<Box> boxes = new ArrayList<>();
     /** Live processes by pid (spawned by the fake runc, not yet dead). */
-    final Map<Integer, Process> alive = new LinkedHashMap<>();
-    final Map<Process, Box> boxOf = new HashMap<>();
+    final Map<Integer, TaskProcess> alive = new LinkedHashMap<>();
+    final Map<TaskProcess, Box> boxOf = new HashMap<>();
     /** RPCs in flight: each is its next step, returning true when the RPC is over. */
     final List<Rpc> inflight = new ArrayList<>();
     int nextPid = 1000;
@@ -75,7 +75,7 @@ final class ExitModel {
     }
 
     /** An RPC between two of its steps. */
-    record Rpc(String name, Process on, BooleanSupplier next) {}
+    record Rpc(String name, TaskProcess on, BooleanSupplier next) {}
 
     ExitModel(long seed) {
         this.rnd = new SplittableRandom(seed);
@@ -94,15 +94,15 @@ final class ExitModel {
 
     // ---- the fake kernel ------------------------------------------------------------------------------------
 
-    Process spawn(Box b, Process p) {
+    TaskProcess spawn(Box b, TaskProcess p) {
         int pid = nextPid++;
         alive.put(pid, p);
         boxOf.put(p, b);
         return p;
     }
 
-    int pidOf(Process p) {
-        for (Map.Entry<Integer, Process> e : alive.entrySet()) {
+    int pidOf(TaskProcess p) {
+        for (Map.Entry<Integer, TaskProcess> e : alive.entrySet()) {
             if (e.getValue() == p) {
                 return e.getKey();
             }
@@ -112,7 +112,7 @@ final class ExitModel {
 
     /** The process with {@code pid} dies and is reaped; in a private PID namespace the init takes the rest along. */
     void die(int pid, int status) {
-        Process p = alive.remove(pid);
+        TaskProcess p = alive.remove(pid);
         if (p == null) {
             return;
         }
@@ -316,7 +316,7 @@ final class ExitModel {
         }
     }
 
-    void kill(Process p, boolean oom) {
+    void kill(TaskProcess p, boolean oom) {
         int pid = pidOf(p);
         if (pid < 0) {
             return;

@@ -6,7 +6,7 @@ import io.jshim.proto.events.TaskDelete;
 import io.jshim.proto.events.TaskExecStarted;
 import io.jshim.proto.events.TaskExit;
 import io.jshim.proto.events.TaskOOM;
-import io.jshim.shim.process.Process;
+import io.jshim.shim.process.TaskProcess;
 import io.jshim.shim.process.ProcessStatus;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -32,19 +32,19 @@ final class ExitModelChecker {
     private final ExitModel model;
     /** Every process of the schedule, by "container/id", with what the events said of it. */
     private final Map<String, Seen> seen = new LinkedHashMap<>();
-    private final Map<Process, String> keys = new HashMap<>();
+    private final Map<TaskProcess, String> keys = new HashMap<>();
     private final Set<String> initExited = new HashSet<>();
     private final Map<String, Integer> lastOom = new HashMap<>();
 
     static final class Seen {
-        final Process p;
+        final TaskProcess p;
         boolean started;
         int exits;
         boolean neverStarted;
         /** Index of the event queue when an OOM kill hit it; -1 for none. */
         int oomKillAt = -1;
 
-        Seen(Process p) {
+        Seen(TaskProcess p) {
             this.p = p;
         }
     }
@@ -53,17 +53,17 @@ final class ExitModelChecker {
         this.model = model;
     }
 
-    void known(Process p) {
+    void known(TaskProcess p) {
         String key = p.container().id() + "/" + p.id();
         keys.put(p, key);
         seen.put(key, new Seen(p));
     }
 
-    void neverStarted(Process p) {
+    void neverStarted(TaskProcess p) {
         seen.get(keys.get(p)).neverStarted = true;
     }
 
-    void oomKilled(Process p) {
+    void oomKilled(TaskProcess p) {
         seen.get(keys.get(p)).oomKillAt = model.events.size();
     }
 
@@ -114,7 +114,7 @@ final class ExitModelChecker {
     }
 
     /** Delete (and State) answered with {@code p}'s exit: its TaskExit must be queued if it says one. */
-    void observe(Process p, String who) {
+    void observe(TaskProcess p, String who) {
         Seen s = seen.get(keys.get(p));
         boolean reportsExit = p.exit().isPresent() || p.status() == ProcessStatus.STOPPED
                 || (p.onExit().isDone() && !s.neverStarted);

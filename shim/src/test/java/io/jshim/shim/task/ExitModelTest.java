@@ -2,7 +2,7 @@ package io.jshim.shim.task;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.jshim.shim.process.Process;
+import io.jshim.shim.process.TaskProcess;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -88,7 +88,7 @@ class ExitModelTest {
         if (!m.laneRuns.isEmpty()) {
             steps.add(m::runLane);
         }
-        for (Process p : List.copyOf(m.alive.values())) {
+        for (TaskProcess p : List.copyOf(m.alive.values())) {
             steps.add(() -> m.kill(p, false));
             if (requests) {
                 steps.add(() -> m.kill(p, true));

@@ -23,7 +23,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * pid, status, exit and the pidfd and is held only for the few instructions that read or change them (and
  * across the enqueue of the TaskExit, a memory operation, see {@link #commitExit}).
  */
-public abstract sealed class Process permits InitProcess, ExecProcess {
+public abstract sealed class TaskProcess permits InitProcess, ExecProcess {
     private final String id;
     private final StdioSpec stdio;
     final ReentrantLock lifecycle = new ReentrantLock();
@@ -42,7 +42,7 @@ public abstract sealed class Process permits InitProcess, ExecProcess {
     /** Set once the stdio is prepared (Create, exec Start); read by IO calls without a lock. */
     private volatile ProcessIO io;
 
-    Process(String id, StdioSpec stdio, ProcessStatus initial) {
+    TaskProcess(String id, StdioSpec stdio, ProcessStatus initial) {
         this.id = id;
         this.stdio = stdio;
         this.status = initial;
