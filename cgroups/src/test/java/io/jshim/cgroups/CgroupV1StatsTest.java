@@ -131,7 +131,9 @@ class CgroupV1StatsTest {
         try (ScratchCgroups cg = new ScratchCgroups("memory", "cpu", "cpuacct", "pids", "blkio")) {
             Child child = cg.spawnShell(cg.enterAll() + "exec sleep 60");
             Cgroup cgroup = waitForCgroup(child, cg.dir("memory"));
-            cgroup.stats(); // warm up: classes, caches
+            // the shell joins the memory hierarchy first and the pids one last: wait until it is in all of them
+            waitFor(() -> Metrics.parseFrom(cgroup.stats().getValue()).getPids().getCurrent() == 1,
+                    Duration.ofSeconds(30)); // also the warm-up: classes, caches
             long cgroupFds = Fds.cgroupFiles();
             long total = Fds.total();
             int calls = Scale.of(100, 1000);
