@@ -555,6 +555,11 @@ if [ -z "$JSHIM_NO_FASTPATH" ] && parse "$@"; then
                     # group it ever had); a start that waited on a file so removed locks the one now at the path.
                     if [ -d /run/jshim/groups ] || mkdir -p /run/jshim/groups 2>/dev/null; then
                         lock="/run/jshim/groups/${socket##*/}.lock"
+                        # a start that fails or is stopped takes its file along (the daemon removes it too, once
+                        # it serves: that covers a start killed after the spawn); removing it early is safe, as
+                        # above: a start waiting on it then locks the file at the path
+                        trap 'rm -f "$lock"' EXIT
+                        trap 'exit 1' HUP INT TERM
                         tries=0
                         while [ "$tries" -lt 5 ] && exec 9>"$lock"; do
                             flock 9 2>/dev/null

@@ -106,6 +106,7 @@ public final class Daemon {
         signalReady();
         // known from now on by its inode (while this daemon listens, a start of the group joins it, never rebinds)
         OwnSocket own = socket == null ? null : OwnSocket.at(socket);
+        GroupStartLock.release(socket);
         // by then a cold container's Create, Start and Delete are over (~200 ms after listening); it reads /proc,
         // so on a virtual thread of its own rather than on the event loop
         loop.schedule(() -> Thread.ofVirtual().name("jshim-compiler-priority").start(CompilerPriority::restore),
