@@ -15,11 +15,26 @@ case $(uname -m) in
 esac
 
 mkdir -p "$libdir" "$bindir"
-rm -rf "$libdir/lib" "$libdir/native" "$libdir/jshim.jar"
+rm -rf "$libdir/lib" "$libdir/native" "$libdir/jshim.jar" "$libdir/jshim-grpc.jar"
 
-# One stored jar instead of 49 on the class path, Netty's native library beside it (why: scripts/MergeJars.java).
-"$java" "$here/scripts/MergeJars.java" "$libdir/jshim.jar" "$libdir/native" \
-    "$here"/shim/target/jshim-shim-*.jar "$here"/shim/target/lib/*.jar
+# Two stored jars instead of 49 on the class path, Netty's native library beside them (why: scripts/MergeJars.java):
+# jshim.jar, the daemon's (ttrpc: Netty's transport, protobuf, logback, and protobuf's JSON format for runtime
+# options, with gson and guava), and jshim-grpc.jar, what only gRPC needs (grpc-java, its HTTP/2 stack, Google's
+# common protos). A daemon serving ttrpc runs with jshim.jar alone: the class loader keeps the central directory of
+# every jar it opens on the heap (a service lookup at boot opens them all), 1.0 MB for the one jar of 9,331 entries
+# against ~0.4 MB for the daemon's 3,600 (docs/performance.md). Every other JVM has both on its class path.
+grpc_jars=() daemon_jars=()
+for jar in "$here"/shim/target/jshim-shim-*.jar "$here"/shim/target/lib/*.jar; do
+    case "${jar##*/}" in
+        grpc-*|proto-google-common-protos-*|perfmark-*|netty-codec-http-*|netty-codec-http2-*|netty-codec-socks-*|\
+        netty-handler-proxy-*|netty-codec-compression-*|netty-codec-marshalling-*|netty-codec-protobuf-*|\
+        netty-handler-[0-9]*|netty-codec-[0-9]*)
+            grpc_jars+=("$jar") ;;
+        *) daemon_jars+=("$jar") ;;
+    esac
+done
+"$java" "$here/scripts/MergeJars.java" "$libdir/jshim.jar" "$libdir/native" "${daemon_jars[@]}"
+"$java" "$here/scripts/MergeJars.java" "$libdir/jshim-grpc.jar" "$libdir/native" "${grpc_jars[@]}"
 
 # The JVM flags every shim runs with, chosen for footprint and a cold start (what each buys: docs/performance.md):
 # - serial GC and a small heap that gives memory back (at most 24 MB: the serial collector grows its old generation
@@ -27,6 +42,9 @@ rm -rf "$libdir/lib" "$libdir/native" "$libdir/jshim.jar"
 #   live is small, even with 100 containers in one group; the event backlog, which must hold
 #   100,000 events, is kept off the heap for that reason), compact object headers,
 #   small stacks, no perf data, Netty without its pooled arenas, malloc trimmed every 5 s;
+# - a string table of 8,192 buckets instead of 65,536: the interned strings of the AOT cache's classes are in the
+#   cache's own table, a daemon interns a few hundred more, and the default's 512 KiB of buckets were resident in
+#   every daemon (the table grows if it ever needs to);
 # - the C1 compiler alone, on one thread at nice 19 (ThreadPriorityPolicy=1 lets the JVM set thread priorities;
 #   it runs as root): on two busy cores the compiler's backlog otherwise competes with runc for the CPU while the
 #   first container is created (a faster cold ctr run);
@@ -54,6 +72,7 @@ cat > "$libdir/jvm.options" <<OPTS
 -XX:ReservedCodeCacheSize=16m
 -XX:MaxMetaspaceSize=64m
 -XX:-UsePerfData
+-XX:StringTableSize=8192
 -XX:CICompilerCount=1
 -XX:ThreadPriorityPolicy=1
 -XX:CompilerThreadPriority=19

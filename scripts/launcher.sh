@@ -17,8 +17,11 @@ JSHIM_LAUNCHER="$0"
 export JSHIM_LAUNCHER
 libdir="@LIBDIR@"
 
-# The JVM's options ($opts, $aot) and environment, as every jshim JVM runs.
+# The JVM's options ($opts, $aot), class path ($cp: the daemon's jar and gRPC's; $daemon_cp: the daemon's alone,
+# for a daemon serving ttrpc, see install.sh) and environment, as every jshim JVM runs.
 jvm_setup() {
+    daemon_cp="$libdir/jshim.jar"
+    cp="$daemon_cp:$libdir/jshim-grpc.jar"
     opts=""
     while read -r o || [ -n "$o" ]; do opts="$opts $o"; o=""; done < "$libdir/jvm.options" # no fork
     aot=""
@@ -36,7 +39,7 @@ jvm() {
     launch_log "jvm $*"
     jvm_setup
     # shellcheck disable=SC2086
-    exec "@JAVA@" $opts $aot -cp "$libdir/jshim.jar" io.jshim.shim.cli.Main "$@"
+    exec "@JAVA@" $opts $aot -cp "$cp" io.jshim.shim.cli.Main "$@"
 }
 
 launch_log() {
@@ -226,7 +229,7 @@ prebound_daemon() {
             exec { "setsid" } "setsid", @daemon or exit 127;
         }
         print "$pid\n";
-    ' "$socket" "$standby" "$ns" "$id" "$address" "$publish" "$debug" "@JAVA@" $opts $aot -cp "$libdir/jshim.jar" io.jshim.shim.cli.Main -namespace "$ns" \
+    ' "$socket" "$standby" "$ns" "$id" "$address" "$publish" "$debug" "@JAVA@" $opts $aot -cp "$daemon_cp" io.jshim.shim.cli.Main -namespace "$ns" \
         -address "$address" -publish-binary "$publish" -id "$id" $debug </dev/null 2>"$log" 9>&-) || return 1
     [ -n "$daemon" ] || return 1
     record_daemon "$daemon"
@@ -258,7 +261,7 @@ boot_standby() {
         # a background job of a script starts with SIGINT and SIGQUIT ignored, which a JVM keeps: perl sets them
         # back to their defaults, as a daemon booted by a start has them
         exec perl -e '$SIG{INT} = $SIG{QUIT} = "DEFAULT"; exec { $ARGV[0] } @ARGV or exit 127' \
-            setsid chrt -i 0 "@JAVA@" $opts $aot -cp "$libdir/jshim.jar" io.jshim.shim.cli.Main -namespace "$ns" \
+            setsid chrt -i 0 "@JAVA@" $opts $aot -cp "$daemon_cp" io.jshim.shim.cli.Main -namespace "$ns" \
             -address "$address" -publish-binary "$publish" $debug standby "$standby" "$PPID" 2>"${standby%.sock}.log"
     ) </dev/null >/dev/null 2>&1 9>&- &
 }

@@ -36,6 +36,7 @@ public final class Training {
         try {
             PrintStream sink = new PrintStream(new ByteArrayOutputStream());
             Main.run(new String[] {"-v"}, sink, sink); // the entry point's own class, so the jar need not be opened
+            io.jshim.reaper.Arch.require(); // as Main runs it for every command but -v
             startPath(dir, bundle);
             daemonPath(dir, bundle);
             deletePath(bundle);
