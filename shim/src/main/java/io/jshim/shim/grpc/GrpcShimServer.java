@@ -48,7 +48,7 @@ public final class GrpcShimServer implements TaskServer {
     }
 
     /** With {@code jshim.metrics.v1.Metrics/Get} too when {@code queue} is given (a daemon's server). */
-    GrpcShimServer(TaskService tasks, EventHub hub, Predicate<PeerCredentials> peerPolicy, EventQueue queue,
+    public GrpcShimServer(TaskService tasks, EventHub hub, Predicate<PeerCredentials> peerPolicy, EventQueue queue,
             ContainerdForwarder forwarder) {
         if (tasks != null) {
             services.addAll(GrpcTaskFace.services(tasks));
