@@ -90,7 +90,8 @@ public final class Waits {
 
     private static void stuck(Wait w) {
         STUCK.incrementAndGet(w.kind().ordinal());
-        long seconds = (System.nanoTime() - w.startNanos()) / 1_000_000_000;
+        // whole seconds, but a sub-second threshold (tests) does not read "after 0 s"
+        String seconds = String.valueOf(Math.max(1, Math.round((System.nanoTime() - w.startNanos()) / 1e9)));
         switch (w.kind()) {
             case RUNC -> log.warn("{} runc {} still running after {} s: stuck? waiting for {}", w.containerId(),
                     w.what(), seconds, w.kind().waitingFor);
