@@ -204,6 +204,34 @@ class MetricsEndToEndTest {
         }
     }
 
+    @Test
+    void anOomKillIsCountedForItsContainer() throws Exception {
+        String id = "metrics-oom";
+        // dd's one 256 MiB block is touched page by page: the 32 MiB limit ends it with an OOM kill
+        containerd.ctrOk(CtrTasks.run(rootfs, id, "-d", "--memory-limit", Long.toString(32L << 20), "dd",
+                "if=/dev/zero", "of=/dev/null", "bs=256M", "count=1"));
+        try {
+            long deadline = System.nanoTime() + LIMIT.toNanos();
+            while (containerd.ctrOk("task", "ls").lines().noneMatch(l -> l.startsWith(id + " ") && l.contains(
+                    "STOPPED")) && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            String address = Files.readString(containerd.state().resolve("io.containerd.runtime.v2.task")
+                    .resolve(containerd.namespace()).resolve(id).resolve("address")).trim();
+            CommandResult r = new Monitor(Reaper.get()).run(SpawnSpec.of(
+                    bin.resolve("containerd-shim-jshim-v2").toString(), "metrics", "--address", address), null, LIMIT);
+            assertEquals(0, r.status(), r.stderrText());
+            PromExposition m = PromExposition.parse(r.stdoutText());
+            Map<String, String> ns = Map.of("namespace", containerd.namespace());
+            assertEquals(1, count(m, "jshim_oom_kills_total", ns, "container_id", id), r.stdoutText());
+            assertEquals(1, count(m, "jshim_containers", ns, "state", "stopped"), r.stdoutText());
+            assertEquals(1, count(m, "jshim_events_published_total", ns, "topic", "/tasks/oom"), r.stdoutText());
+        } finally {
+            assertEquals(137, CtrTasks.awaitStoppedAndDelete(containerd, id));
+            containerd.ctr("container", "rm", id);
+        }
+    }
+
     /** The sum of the samples of {@code name} with the namespace and these extra labels (name, value pairs). */
     private static double count(PromExposition m, String name, Map<String, String> ns, String... labels) {
         Map<String, String> want = new java.util.HashMap<>(ns);
