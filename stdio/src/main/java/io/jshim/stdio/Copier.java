@@ -90,8 +90,10 @@ final class Copier implements Runnable {
             long n = StdioNative.read(source.get(), buf, BUFFER_SIZE);
             if (n > 0) {
                 copied += n;
-                tally.add(stream, n);
                 Sink.Outcome outcome = sink.write(buf, n, poller);
+                if (outcome == Sink.Outcome.WRITTEN) {
+                    tally.add(stream, n); // what reached the sink: output a failing sink dropped is not counted
+                }
                 failed |= outcome == Sink.Outcome.FAILED;
                 if (outcome == Sink.Outcome.STOPPED
                         || (outcome == Sink.Outcome.FAILED && stopOnSinkFailure)) {

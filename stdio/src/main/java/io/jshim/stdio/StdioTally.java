@@ -5,9 +5,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
- * What a container's copiers moved, for the shim's metrics: bytes per stream (stdin, stdout, stderr; a terminal's
- * output counts as stdout) over all its processes, and the copiers that met an error (a read that failed, a sink
- * that refused a write, a copier that threw). Plain atomics: a copier adds once per read(2). Thread-safe.
+ * What a container's copiers delivered, for the shim's metrics: bytes written per stream (stdin, stdout, stderr; a
+ * terminal's output counts as stdout) over all its processes, and the copiers that met an error (a read that failed,
+ * a sink that refused a write, a copier that threw). Plain atomics: a copier adds once per write. Thread-safe.
  */
 public final class StdioTally {
     public static final List<String> STREAMS = List.of("stdin", "stdout", "stderr");

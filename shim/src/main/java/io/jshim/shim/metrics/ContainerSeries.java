@@ -61,7 +61,7 @@ final class ContainerSeries {
                 }
             }
         }
-        p.family("jshim_stdio_bytes_total", "counter", "Bytes the shim copied for a container's processes, by "
+        p.family("jshim_stdio_bytes_total", "counter", "Bytes the shim delivered for a container's processes, by "
                 + "stream (a terminal's output is stdout).");
         for (Container c : containers) {
             StdioTally t = c.stdioTally();
