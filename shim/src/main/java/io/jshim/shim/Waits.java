@@ -47,23 +47,25 @@ public final class Waits {
     private static final ConcurrentHashMap<Long, Wait> OPEN = new ConcurrentHashMap<>();
     private static final AtomicLong IDS = new AtomicLong();
     private static final AtomicLongArray STUCK = new AtomicLongArray(Kind.values().length);
-    private static volatile ScheduledExecutorService timer;
-    private static volatile Duration stuckAfter;
+    /** The stuck watch: its timer and threshold, set together; null when not watched. */
+    private record Watch(ScheduledExecutorService timer, Duration after) {}
+
+    private static volatile Watch watch;
 
     /** An open wait; {@link #close} ends it (once). */
     public static final class Open implements AutoCloseable {
         private final long id;
-        private final ScheduledFuture<?> watch;
+        private final ScheduledFuture<?> check;
 
-        private Open(long id, ScheduledFuture<?> watch) {
+        private Open(long id, ScheduledFuture<?> check) {
             this.id = id;
-            this.watch = watch;
+            this.check = check;
         }
 
         @Override
         public void close() {
-            if (watch != null) {
-                watch.cancel(false);
+            if (check != null) {
+                check.cancel(false);
             }
             OPEN.remove(id);
         }
@@ -76,16 +78,16 @@ public final class Waits {
      * longer watched).
      */
     public static void watch(ScheduledExecutorService timer, Duration after) {
-        stuckAfter = after;
-        Waits.timer = timer;
+        watch = timer == null ? null : new Watch(timer, after);
     }
 
     public static Open begin(Kind kind, String what, String containerId) {
         long id = IDS.incrementAndGet();
         Wait w = new Wait(kind, what, containerId, System.nanoTime());
         OPEN.put(id, w);
-        ScheduledExecutorService t = timer;
-        return new Open(id, t == null ? null : t.schedule(() -> stuck(w), stuckAfter.toNanos(), TimeUnit.NANOSECONDS));
+        Watch now = watch;
+        return new Open(id, now == null ? null
+                : now.timer().schedule(() -> stuck(w), now.after().toNanos(), TimeUnit.NANOSECONDS));
     }
 
     private static void stuck(Wait w) {
@@ -109,7 +111,8 @@ public final class Waits {
 
     /** The stuck threshold, or null when not watched. */
     public static Duration stuckAfter() {
-        return timer == null ? null : stuckAfter;
+        Watch now = watch;
+        return now == null ? null : now.after();
     }
 
     /** The waits open now (any order). */
