@@ -31,6 +31,20 @@ public final class ContainerdForwarder implements AutoCloseable {
     /** Wall-clock milliseconds since which {@link #reachable} has held (the forwarder's creation at first). */
     private volatile long reachableSinceMillis = System.currentTimeMillis();
 
+    /** Told of an event whose forward failed, until it is delivered or skipped (the shim's stuck watch). */
+    public interface RetryWatch {
+        /** @return closed once {@code event} is delivered or skipped */
+        AutoCloseable retrying(Queued event);
+    }
+
+    private volatile RetryWatch retryWatch;
+
+    /** From now on, events being retried are reported to {@code watch}. */
+    public ContainerdForwarder watchRetries(RetryWatch watch) {
+        this.retryWatch = watch;
+        return this;
+    }
+
     public ContainerdForwarder(EventQueue queue, EventTransport transport) {
         this.queue = queue;
         this.transport = transport;
@@ -45,6 +59,7 @@ public final class ContainerdForwarder implements AutoCloseable {
     private void run() {
         Duration backoff = MIN_BACKOFF;
         int failures = 0;
+        AutoCloseable retrying = null; // the watch's entry for the event being retried
         try {
             while (!stopping) {
                 Queued event = queue.peek(Duration.ofSeconds(1));
@@ -56,6 +71,7 @@ public final class ContainerdForwarder implements AutoCloseable {
                 }
                 try {
                     transport.forward(event.envelope(), queue.namespace());
+                    retrying = done(retrying);
                     queue.remove(event);
                     EventQueue.count(deliveredByTopic, event.topic());
                     if (!reachable) {
@@ -70,6 +86,7 @@ public final class ContainerdForwarder implements AutoCloseable {
                 } catch (EventTransport.Rejected rejected) {
                     log.error("containerd refused event {} seq={}: {}; skipping it", event.topic(), event.sequence(),
                             rejected.getMessage());
+                    retrying = done(retrying);
                     queue.remove(event);
                     this.rejected.incrementAndGet();
                 } catch (InterruptedException e) {
@@ -77,6 +94,10 @@ public final class ContainerdForwarder implements AutoCloseable {
                 } catch (Exception unreachable) {
                     failures++;
                     failedAttempts.incrementAndGet();
+                    RetryWatch watch = retryWatch;
+                    if (retrying == null && watch != null) {
+                        retrying = watch.retrying(event);
+                    }
                     if (reachable) {
                         reachable(false);
                     }
@@ -91,8 +112,20 @@ public final class ContainerdForwarder implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
+            done(retrying);
             transport.close();
         }
+    }
+
+    private static AutoCloseable done(AutoCloseable retrying) {
+        if (retrying != null) {
+            try {
+                retrying.close();
+            } catch (Exception e) {
+                log.debug("retry watch: {}", e.toString());
+            }
+        }
+        return null;
     }
 
     private void reachable(boolean now) {

@@ -33,6 +33,8 @@ public final class EventHub implements Consumer<Event> {
     /** Called after each event, under the queue lock: must be as cheap as an unpark. */
     private final java.util.List<Runnable> wakers = new java.util.concurrent.CopyOnWriteArrayList<>();
 
+    private final java.util.concurrent.atomic.AtomicLong cutOffs = new java.util.concurrent.atomic.AtomicLong();
+
     public EventHub() {
         this(DEFAULT_REPLAY_CAPACITY, DEFAULT_SUBSCRIBER_BUFFER);
     }
@@ -126,6 +128,16 @@ public final class EventHub implements Consumer<Event> {
 
     public long newestSequence() {
         return newest;
+    }
+
+    /** Subscribers cut off for falling behind, so far (for the shim's metrics). */
+    public long cutOffs() {
+        return cutOffs.get();
+    }
+
+    /** A subscriber fell further behind than its buffer (called once per subscription, under the queue's lock). */
+    void cutOff() {
+        cutOffs.incrementAndGet();
     }
 
     public int subscriberCount() {

@@ -38,8 +38,9 @@ public final class EventSubscription implements AutoCloseable {
 
     /** Publisher side, under the queue lock: never blocks. */
     void published(long seq) {
-        if (seq - Math.max(delivered, replayEnd) > buffer) {
+        if (seq - Math.max(delivered, replayEnd) > buffer && !overrun) {
             overrun = true;
+            hub.cutOff();
         }
         Thread t = sleeper;
         if (t != null) {

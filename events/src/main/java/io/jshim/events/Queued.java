@@ -23,4 +23,15 @@ public record Queued(long sequence, String topic, ByteString envelope) {
             throw new IllegalStateException("event seq=" + sequence + " unreadable in the backlog", impossible);
         }
     }
+
+    /** The container the event names ({@code container_id}), "" if none; decodes the envelope (diagnostics only). */
+    public String containerId() {
+        try {
+            com.google.protobuf.Message m = event().message();
+            com.google.protobuf.Descriptors.FieldDescriptor f = m.getDescriptorForType().findFieldByName("container_id");
+            return f == null ? "" : String.valueOf(m.getField(f));
+        } catch (RuntimeException e) {
+            return "";
+        }
+    }
 }

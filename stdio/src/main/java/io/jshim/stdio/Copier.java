@@ -33,7 +33,11 @@ final class Copier implements Runnable {
     private final Wakeup drain;
     private final boolean stopOnSinkFailure;
     private final Runnable onDone;
+    private final StdioTally tally;
+    /** Index of the stream in {@link StdioTally#STREAMS}. */
+    private final int stream;
     private long copied;
+    private boolean failed;
 
     /**
      * @param drain             soft stop (may be null): copy what is readable, then end
@@ -41,7 +45,7 @@ final class Copier implements Runnable {
      * @param onDone            runs on the copier thread after source and sink were released
      */
     Copier(String name, Fd source, boolean closeSource, Sink sink, Wakeup stop, Wakeup drain,
-           boolean stopOnSinkFailure, Runnable onDone) {
+           boolean stopOnSinkFailure, Runnable onDone, StdioTally tally, int stream) {
         this.name = name;
         this.source = source;
         this.closeSource = closeSource;
@@ -50,6 +54,8 @@ final class Copier implements Runnable {
         this.drain = drain;
         this.stopOnSinkFailure = stopOnSinkFailure;
         this.onDone = onDone;
+        this.tally = tally;
+        this.stream = stream;
     }
 
     Thread start() {
@@ -63,12 +69,16 @@ final class Copier implements Runnable {
         try (Arena arena = Arena.ofConfined(); Poller poller = new Poller(stop, drain)) {
             copy(NativeMemory.uninitialized(arena, BUFFER_SIZE), poller);
         } catch (Throwable t) {
+            failed = true;
             LOG.error("{}: copier failed after {} bytes", name, copied, t);
         } finally {
             if (closeSource) {
                 source.close();
             }
             sink.release();
+            if (failed) {
+                tally.error();
+            }
             LOG.debug("{}: done after {} bytes", name, copied);
             onDone.run();
         }
@@ -81,6 +91,10 @@ final class Copier implements Runnable {
             if (n > 0) {
                 copied += n;
                 Sink.Outcome outcome = sink.write(buf, n, poller);
+                if (outcome == Sink.Outcome.WRITTEN) {
+                    tally.add(stream, n); // what reached the sink: output a failing sink dropped is not counted
+                }
+                failed |= outcome == Sink.Outcome.FAILED;
                 if (outcome == Sink.Outcome.STOPPED
                         || (outcome == Sink.Outcome.FAILED && stopOnSinkFailure)) {
                     return;
@@ -108,6 +122,7 @@ final class Copier implements Runnable {
                 continue;
             }
             if (err != StdioNative.EIO) { // EIO: a pty master whose slave side is closed, i.e. EOF
+                failed = true;
                 LOG.warn("{}: reading {} failed: {}", name, source.name(), StdioNative.strerror(err));
             }
             return;

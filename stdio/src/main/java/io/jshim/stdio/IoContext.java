@@ -20,10 +20,11 @@ import java.util.Objects;
  * @param readerGoneGrace  how long an output fifo may stay full before we check whether anybody still reads it
  * @param loggerReadyTimeout how long a logging binary has to signal ready
  * @param loggerStopTimeout  SIGTERM to SIGKILL delay for a logging binary (12 s in the runc shim)
+ * @param tally            counts the bytes copied and copy errors (the container's, across its processes)
  */
 public record IoContext(String containerId, String execId, String namespace, int ioUid, int ioGid, Path workDir,
                         Reaper reaper, EventLoopGroup consoleGroup, Duration readerGoneGrace,
-                        Duration loggerReadyTimeout, Duration loggerStopTimeout) {
+                        Duration loggerReadyTimeout, Duration loggerStopTimeout, StdioTally tally) {
 
     public static final Duration DEFAULT_READER_GONE_GRACE = Duration.ofSeconds(5);
     public static final Duration DEFAULT_LOGGER_READY_TIMEOUT = Duration.ofSeconds(10);
@@ -36,26 +37,33 @@ public record IoContext(String containerId, String execId, String namespace, int
         readerGoneGrace = Objects.requireNonNullElse(readerGoneGrace, DEFAULT_READER_GONE_GRACE);
         loggerReadyTimeout = Objects.requireNonNullElse(loggerReadyTimeout, DEFAULT_LOGGER_READY_TIMEOUT);
         loggerStopTimeout = Objects.requireNonNullElse(loggerStopTimeout, DEFAULT_LOGGER_STOP_TIMEOUT);
+        tally = tally == null ? new StdioTally() : tally;
     }
 
     public static IoContext of(String containerId, String execId, String namespace, int ioUid, int ioGid,
                                Path workDir, Reaper reaper) {
-        return new IoContext(containerId, execId, namespace, ioUid, ioGid, workDir, reaper, null, null, null, null);
+        return new IoContext(containerId, execId, namespace, ioUid, ioGid, workDir, reaper, null, null, null, null,
+                null);
+    }
+
+    public IoContext withTally(StdioTally counts) {
+        return new IoContext(containerId, execId, namespace, ioUid, ioGid, workDir, reaper, consoleGroup,
+                readerGoneGrace, loggerReadyTimeout, loggerStopTimeout, counts);
     }
 
     public IoContext withConsoleGroup(EventLoopGroup group) {
         return new IoContext(containerId, execId, namespace, ioUid, ioGid, workDir, reaper, group,
-                readerGoneGrace, loggerReadyTimeout, loggerStopTimeout);
+                readerGoneGrace, loggerReadyTimeout, loggerStopTimeout, tally);
     }
 
     public IoContext withReaderGoneGrace(Duration grace) {
         return new IoContext(containerId, execId, namespace, ioUid, ioGid, workDir, reaper, consoleGroup,
-                grace, loggerReadyTimeout, loggerStopTimeout);
+                grace, loggerReadyTimeout, loggerStopTimeout, tally);
     }
 
     public IoContext withLoggerTimeouts(Duration ready, Duration stop) {
         return new IoContext(containerId, execId, namespace, ioUid, ioGid, workDir, reaper, consoleGroup,
-                readerGoneGrace, ready, stop);
+                readerGoneGrace, ready, stop, tally);
     }
 
     /** "container c1" or "container c1 exec e1", for log lines. */

@@ -206,7 +206,7 @@ public final class ProcessIO implements AutoCloseable {
     private void spawn(String stream, Fd source, boolean closeSource, Sink sink, Wakeup drain,
                        boolean stopOnSinkFailure, Runnable onDone) {
         Copier copier = new Copier(ctx.threadName(stream), source, closeSource, sink, ends.stop, drain,
-                stopOnSinkFailure, onDone);
+                stopOnSinkFailure, onDone, ctx.tally(), StdioTally.STREAMS.indexOf(stream));
         copiers.add(copier.start());
     }
 

@@ -31,8 +31,9 @@ class FileIoTest {
     void fileUriCreatesParentsAndAppendsBothStreams() throws Exception {
         Path log = dir.resolve("a/b/c.log");
         String uri = "file://" + log;
+        StdioTally tally = new StdioTally(); // a container's, over its processes
         for (int i = 0; i < 2; i++) {
-            try (ProcessIO io = ProcessIO.prepare(new StdioSpec("", uri, uri, false), context(dir))) {
+            try (ProcessIO io = ProcessIO.prepare(new StdioSpec("", uri, uri, false), context(dir).withTally(tally))) {
                 Child child = runContainer(io, "sh", "-c", "echo out" + " ; echo err >&2");
                 await(child, T);
                 awaitDrained(io, T);
@@ -42,6 +43,9 @@ class FileIoTest {
         assertEquals(4, text.lines().count(), text);
         assertEquals(2, text.lines().filter("out"::equals).count(), text);
         assertEquals(2, text.lines().filter("err"::equals).count(), text);
+        assertEquals(8, tally.bytes(StdioTally.STREAMS.indexOf("stdout")), "the metrics' bytes copied");
+        assertEquals(8, tally.bytes(StdioTally.STREAMS.indexOf("stderr")));
+        assertEquals(0, tally.errors());
     }
 
     @Test
@@ -54,13 +58,18 @@ class FileIoTest {
         ListAppender<ILoggingEvent> logs = FifoIoTest.capture(Sink.class);
         try {
             String uri = "file://" + small.resolve("log");
-            try (ProcessIO io = ProcessIO.prepare(new StdioSpec("", uri, uri, false), context(dir))) {
+            StdioTally tally = new StdioTally();
+            try (ProcessIO io = ProcessIO.prepare(new StdioSpec("", uri, uri, false),
+                    context(dir).withTally(tally))) {
                 Child child = runContainer(io, "sh", "-c", "head -c 2000000 /dev/zero; head -c 2000000 /dev/zero >&2");
                 assertEquals(0, await(child, T).status(), "the process ran to its end on a full disk");
                 awaitDrained(io, T);
             }
             long size = Files.size(small.resolve("log"));
             assertTrue(size > 0 && size <= 64 * 1024, "size " + size);
+            assertEquals(2, tally.errors(), "both copiers met the full disk (jshim_stdio_copy_errors_total)");
+            long copied = tally.bytes(1) + tally.bytes(2);
+            assertTrue(copied <= size, "only what reached the file is counted: " + copied + " of " + size);
             var warnings = logs.list.stream().filter(e -> e.getLevel() == Level.WARN).toList();
             assertEquals(1, warnings.size(), warnings.toString());
             assertTrue(warnings.getFirst().getFormattedMessage().contains("No space left on device"));

@@ -63,6 +63,8 @@ class MetricsEndToEndTest {
     }
 
     static final String STUCK_ID = "metrics-stuck";
+    /** Kill by pidfd takes milliseconds; generous for busy CI cores, far below the pause's hold (the whole test). */
+    static final Duration KILL_ANSWER = Duration.ofSeconds(15);
     static final String RELEASE = "release-pause";
 
     @AfterAll
@@ -77,12 +79,17 @@ class MetricsEndToEndTest {
         String group = "metrics-pod";
         String id = "metrics-main";
         String annotation = "io.containerd.runc.v2.group=" + group;
-        containerd.ctrOk(CtrTasks.run(rootfs, id, "-d", "--annotation", annotation, "sleep", "1000"));
+        // the CRI's annotations name the pod (containerd's CRI sets them on the sandbox and its containers)
+        containerd.ctrOk(CtrTasks.run(rootfs, id, "-d", "--annotation", annotation, "--annotation",
+                "io.kubernetes.cri.sandbox-name=web-0", "--annotation", "io.kubernetes.cri.sandbox-namespace=shop",
+                "sleep", "1000"));
         try {
             // a second container of the group runs to its end and is deleted: create, start, delete in one daemon
             containerd.ctrOk(CtrTasks.run(rootfs, "metrics-once", "--rm", "--annotation", annotation, "true"));
-            CommandResult exec = containerd.ctr("task", "exec", "--exec-id", "e1", id, "sh", "-c", "exit 0");
+            CommandResult exec = containerd.ctr("task", "exec", "--exec-id", "e1", id, "sh", "-c",
+                    "echo metrics-out; exit 0");
             assertEquals(0, exec.status(), exec.stderrText());
+            assertTrue(exec.stdoutText().contains("metrics-out"), exec.stdoutText());
 
             Path bundle = containerd.state().resolve("io.containerd.runtime.v2.task").resolve(containerd.namespace())
                     .resolve(id);
@@ -116,6 +123,16 @@ class MetricsEndToEndTest {
             }
             assertEquals(1, count(m, "jshim_containerd_reachable", ns), text);
             assertEquals(1, count(m, "jshim_containers", ns), "the main container is left:\n" + text);
+            assertEquals(1, count(m, "jshim_containers", ns, "state", "running"), text);
+            assertEquals(1, count(m, "jshim_processes", ns, "state", "running"), "the exec was deleted:\n" + text);
+            assertEquals(1, count(m, "jshim_container_state", ns, "container_id", id, "state", "running",
+                    "pod_name", "web-0", "pod_namespace", "shop"), "its pod from the CRI annotations:\n" + text);
+            assertTrue(count(m, "jshim_stdio_bytes_total", ns, "container_id", id, "stream", "stdout")
+                    >= "metrics-out\n".length(), "the exec's output counted for its container:\n" + text);
+            assertEquals(0, count(m, "jshim_stdio_copy_errors_total", ns, "container_id", id), text);
+            assertEquals(0, count(m, "jshim_oom_kills_total", ns, "container_id", id), text);
+            assertTrue(count(m, "jvm_gc_collections_total", ns) >= 0 && !m.find("jvm_gc_collections_total", ns)
+                    .isEmpty(), text);
             for (String jvm : List.of("jvm_memory_heap_used_bytes", "jvm_memory_heap_max_bytes",
                     "process_resident_memory_bytes", "process_threads")) {
                 assertTrue(count(m, jvm, ns) > 0, jvm + ":\n" + text);
@@ -166,12 +183,51 @@ class MetricsEndToEndTest {
             }
             assertEquals(1, containerd.log().split(java.util.regex.Pattern.quote(line), -1).length - 1,
                     "logged once:\n" + containerd.log());
+            assertEquals(1, count(m, "jshim_container_state", Map.of("namespace", containerd.namespace()),
+                    "container_id", id, "state", "pausing"), "its state while the pause hangs:\n" + m);
+
+            // Kill answers while the pause still hangs: it takes no lock a pause holds, and no runc call
+            long before = System.nanoTime();
+            CommandResult kill = containerd.ctr("task", "kill", "-s", "KILL", id);
+            assertEquals(0, kill.status(), kill.stderrText());
+            assertTrue(System.nanoTime() - before < KILL_ANSWER.toNanos(), "Kill answered in "
+                    + (System.nanoTime() - before) / 1_000_000 + " ms");
+            assertFalse(Files.exists(release), "the pause was not released");
+            assertFalse(pause.onExit().isDone(), "ctr task pause still waits on the stuck runc call");
         } finally {
             Files.createFile(release);
             PrivateContainerd.await(pause, LIMIT);
             containerd.ctr("task", "kill", "-s", "KILL", id);
             containerd.ctr("task", "resume", id);
             CtrTasks.awaitStoppedAndDelete(containerd, id);
+            containerd.ctr("container", "rm", id);
+        }
+    }
+
+    @Test
+    void anOomKillIsCountedForItsContainer() throws Exception {
+        String id = "metrics-oom";
+        // dd's one 256 MiB block is touched page by page: the 32 MiB limit ends it with an OOM kill
+        containerd.ctrOk(CtrTasks.run(rootfs, id, "-d", "--memory-limit", Long.toString(32L << 20), "dd",
+                "if=/dev/zero", "of=/dev/null", "bs=256M", "count=1"));
+        try {
+            long deadline = System.nanoTime() + LIMIT.toNanos();
+            while (containerd.ctrOk("task", "ls").lines().noneMatch(l -> l.startsWith(id + " ") && l.contains(
+                    "STOPPED")) && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            String address = Files.readString(containerd.state().resolve("io.containerd.runtime.v2.task")
+                    .resolve(containerd.namespace()).resolve(id).resolve("address")).trim();
+            CommandResult r = new Monitor(Reaper.get()).run(SpawnSpec.of(
+                    bin.resolve("containerd-shim-jshim-v2").toString(), "metrics", "--address", address), null, LIMIT);
+            assertEquals(0, r.status(), r.stderrText());
+            PromExposition m = PromExposition.parse(r.stdoutText());
+            Map<String, String> ns = Map.of("namespace", containerd.namespace());
+            assertEquals(1, count(m, "jshim_oom_kills_total", ns, "container_id", id), r.stdoutText());
+            assertEquals(1, count(m, "jshim_containers", ns, "state", "stopped"), r.stdoutText());
+            assertEquals(1, count(m, "jshim_events_published_total", ns, "topic", "/tasks/oom"), r.stdoutText());
+        } finally {
+            assertEquals(137, CtrTasks.awaitStoppedAndDelete(containerd, id));
             containerd.ctr("container", "rm", id);
         }
     }

@@ -9,6 +9,7 @@ import io.jshim.events.EventQueue;
 import io.jshim.events.EventTransport;
 import io.jshim.proto.events.TaskCreate;
 import io.jshim.proto.events.TaskExit;
+import io.jshim.shim.Waits;
 import io.jshim.shim.metrics.DaemonMetrics;
 import io.jshim.shim.metrics.PromText;
 import java.time.Clock;
@@ -44,7 +45,7 @@ class MetricsTextTest {
             while (forwarder.reachable() && System.nanoTime() < deadline) {
                 Thread.onSpinWait(); // set right after the failed attempt that counted the latch down
             }
-            String text = new DaemonMetrics("metrics-ns", queue, forwarder, () -> 0).text();
+            String text = new DaemonMetrics("metrics-ns", queue, forwarder, java.util.List::of, null).text();
             PromExposition m = PromExposition.parse(text);
             Map<String, String> ns = Map.of("namespace", "metrics-ns");
             assertEquals(3, m.value("jshim_events_published_total", Map.of("namespace", "metrics-ns", "topic",
@@ -57,6 +58,42 @@ class MetricsTextTest {
             assertTrue(m.value("jshim_events_backlog_bytes", ns) > 0, text);
             assertEquals(0, m.value("jshim_containerd_reachable", ns), text);
             assertTrue(m.value("jshim_events_forward_failures_total", ns) >= 1, text);
+        }
+    }
+
+    @Test
+    void anEventRetriedPastTheThresholdIsCountedAndShownWithItsContainer() throws Exception {
+        EventQueue queue = new EventQueue("metrics-ns");
+        EventTransport away = new EventTransport() {
+            @Override
+            public void forward(com.google.protobuf.ByteString envelope, String namespace) throws Exception {
+                throw new java.io.IOException("connection refused");
+            }
+
+            @Override
+            public void close() {}
+        };
+        java.util.concurrent.ScheduledExecutorService timer =
+                java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        // as the daemon wires it (Daemon.run), with a threshold short enough for a test
+        Waits.watch(timer, java.time.Duration.ofMillis(200));
+        try (ContainerdForwarder forwarder = new ContainerdForwarder(queue, away)
+                .watchRetries(e -> Waits.begin(Waits.Kind.FORWARD, e.topic(), e.containerId())).start()) {
+            long stuckBefore = Waits.stuck(Waits.Kind.FORWARD);
+            queue.publish(TaskExit.newBuilder().setContainerId("c-away").build());
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (Waits.stuck(Waits.Kind.FORWARD) == stuckBefore && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            String text = new DaemonMetrics("metrics-ns", queue, forwarder, java.util.List::of, null).text();
+            PromExposition m = PromExposition.parse(text);
+            assertEquals(stuckBefore + 1, m.value("jshim_events_forwards_stuck_total", Map.of("namespace",
+                    "metrics-ns")), "logged and counted once:\n" + text);
+            assertTrue(m.value("jshim_events_forward_retrying_seconds", Map.of("namespace", "metrics-ns", "topic",
+                    "/tasks/exit", "container_id", "c-away")) >= 0.2, text);
+        } finally {
+            Waits.watch(null, null);
+            timer.shutdownNow();
         }
     }
 

@@ -14,8 +14,8 @@ import java.util.regex.Pattern;
  * formed, values parse, a family is declared once, and a histogram's buckets are cumulative and end in +Inf equal
  * to its _count. Throws AssertionError naming the line otherwise.
  */
-record PromExposition(List<Sample> samples) {
-    record Sample(String name, Map<String, String> labels, double value) {}
+public record PromExposition(List<Sample> samples) {
+    public record Sample(String name, Map<String, String> labels, double value) {}
 
     private static final Pattern SAMPLE = Pattern.compile(
             "([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\\{(.*)\\})? (\\S+)");
@@ -23,7 +23,7 @@ record PromExposition(List<Sample> samples) {
     private static final Pattern TYPE = Pattern.compile("# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) "
             + "(counter|gauge|histogram|summary|untyped)");
 
-    static PromExposition parse(String text) {
+    public static PromExposition parse(String text) {
         if (!text.endsWith("\n")) {
             throw new AssertionError("exposition does not end with a newline");
         }
@@ -121,13 +121,13 @@ record PromExposition(List<Sample> samples) {
     }
 
     /** The value of the one sample with this name and exactly these labels; NaN if there is none. */
-    double value(String name, Map<String, String> labels) {
+    public double value(String name, Map<String, String> labels) {
         return samples.stream().filter(s -> s.name().equals(name) && s.labels().equals(labels))
                 .mapToDouble(Sample::value).findFirst().orElse(Double.NaN);
     }
 
     /** The samples of this name whose labels include {@code subset}. */
-    List<Sample> find(String name, Map<String, String> subset) {
+    public List<Sample> find(String name, Map<String, String> subset) {
         return samples.stream().filter(s -> s.name().equals(name)
                 && s.labels().entrySet().containsAll(subset.entrySet())).toList();
     }

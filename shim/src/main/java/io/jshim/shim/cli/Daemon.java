@@ -84,7 +84,11 @@ public final class Daemon {
             ttrpcAddress = flags.get("address") + ".ttrpc";
         }
         ContainerdForwarder forwarder = new ContainerdForwarder(queue,
-                new TtrpcEventTransport(TtrpcEventTransport.socketOf(ttrpcAddress), loop)).start();
+                new TtrpcEventTransport(TtrpcEventTransport.socketOf(ttrpcAddress), loop))
+                // an event whose forward failed is a wait on containerd until delivered (logged once if stuck)
+                .watchRetries(e -> io.jshim.shim.Waits.begin(io.jshim.shim.Waits.Kind.FORWARD, e.topic(),
+                        e.containerId()))
+                .start();
         timeline.mark("forwarder");
         Files.createDirectories(CONSOLE_SOCKET_DIR);
         CountDownLatch shutdown = new CountDownLatch(1);
@@ -92,13 +96,14 @@ public final class Daemon {
                 CONSOLE_SOCKET_DIR, shutdown::countDown);
         // gRPC classes load only on the grpc branch (io.jshim.shim.grpc): a ttrpc shim never touches them.
         boolean grpc = Protocol.fromEnvironment() == Protocol.GRPC;
-        TaskServer server = grpc
-                ? io.jshim.shim.grpc.GrpcShimServer.forDaemon(tasks, queue)
-                : new TtrpcTaskServer(loop, tasks, queue, forwarder);
         // A ttrpc shim serves the event stream only when asked: it is the one thing that would load gRPC.
         // Made before listening, so that the stream holds every event from the first request on.
         TaskServer eventStream = !grpc && EVENT_STREAM_ON.equals(ProcessEnvironment.get(EVENT_STREAM_ENV))
                 ? io.jshim.shim.grpc.GrpcShimServer.eventsOnly(queue) : null;
+        TaskServer server = grpc
+                ? io.jshim.shim.grpc.GrpcShimServer.forDaemon(tasks, queue, forwarder)
+                : new TtrpcTaskServer(loop, tasks, queue, forwarder, eventStream == null ? null
+                        : () -> ((io.jshim.shim.grpc.GrpcShimServer) eventStream).hub());
         stuckRuncCalls(loop);
         timeline.mark("task service+server");
         Path socket = listen(server);
@@ -140,7 +145,10 @@ public final class Daemon {
         return 0;
     }
 
-    /** Seconds after which a runc call is logged as stuck: {@code JSHIM_RUNC_STUCK_SECONDS}, 0 for never. */
+    /**
+     * Seconds after which a runc call, an output drain at an exit or an event forward being retried is logged as
+     * stuck: {@code JSHIM_RUNC_STUCK_SECONDS}, 0 for never.
+     */
     static final String RUNC_STUCK_ENV = "JSHIM_RUNC_STUCK_SECONDS";
     private static final int RUNC_STUCK_DEFAULT_SECONDS = 30;
 
@@ -155,7 +163,7 @@ public final class Daemon {
             }
         }
         if (seconds > 0) {
-            io.jshim.shim.runc.Runc.watchStuckCalls(loop, Duration.ofSeconds(seconds));
+            io.jshim.shim.Waits.watch(loop, Duration.ofSeconds(seconds));
         }
     }
 

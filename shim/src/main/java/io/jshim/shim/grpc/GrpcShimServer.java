@@ -3,6 +3,7 @@ package io.jshim.shim.grpc;
 import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.NettyServerBuilder;
+import io.jshim.events.ContainerdForwarder;
 import io.jshim.events.EventHub;
 import io.jshim.events.EventQueue;
 import io.jshim.shim.face.TaskServer;
@@ -43,8 +44,17 @@ public final class GrpcShimServer implements TaskServer {
     private volatile Server server;
 
     public GrpcShimServer(TaskService tasks, EventHub hub, Predicate<PeerCredentials> peerPolicy) {
+        this(tasks, hub, peerPolicy, null, null);
+    }
+
+    /** With {@code jshim.metrics.v1.Metrics/Get} too when {@code queue} is given (a daemon's server). */
+    public GrpcShimServer(TaskService tasks, EventHub hub, Predicate<PeerCredentials> peerPolicy, EventQueue queue,
+            ContainerdForwarder forwarder) {
         if (tasks != null) {
             services.addAll(GrpcTaskFace.services(tasks));
+            if (queue != null) {
+                services.add(GrpcMetricsService.definition(tasks, queue, forwarder, hub));
+            }
         }
         if (hub != null) {
             services.add(new GrpcEventService(hub).definition());
@@ -53,9 +63,10 @@ public final class GrpcShimServer implements TaskServer {
         this.peerPolicy = peerPolicy;
     }
 
-    /** The daemon's server: Task API and the event stream of {@code queue}, same-user peers only. */
-    public static TaskServer forDaemon(TaskService tasks, EventQueue queue) {
-        return new GrpcShimServer(tasks, EventHub.attachTo(queue), TtrpcServer.sameUserAs(TtrpcServer.effectiveUid()));
+    /** The daemon's server: Task API, the event stream of {@code queue} and the metrics, same-user peers only. */
+    public static TaskServer forDaemon(TaskService tasks, EventQueue queue, ContainerdForwarder forwarder) {
+        return new GrpcShimServer(tasks, EventHub.attachTo(queue), TtrpcServer.sameUserAs(TtrpcServer.effectiveUid()),
+                queue, forwarder);
     }
 
     /** Only the event stream of {@code queue} (for a shim whose Task API is on ttrpc), same-user peers only. */

@@ -12,6 +12,7 @@ import io.grpc.Status;
 import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ServerCalls;
 import io.jshim.shim.ShimException;
+import io.jshim.shim.face.TtrpcTaskFace;
 import io.jshim.shim.face.TaskMethod;
 import io.jshim.shim.face.TaskMethods;
 import io.jshim.shim.task.TaskService;
@@ -60,20 +61,26 @@ public final class GrpcTaskFace {
 
     private static <Req extends Message, Resp extends Message> void add(ServerServiceDefinition.Builder b,
             String service, TaskMethod<Req, Resp> m) {
+        int index = TtrpcTaskFace.CALLS.names().indexOf(m.name());
         b.addMethod(descriptor(service, m.name(), m.requestPrototype(), m.responsePrototype()),
                 ServerCalls.asyncUnaryCall((request, response) -> {
-                    Resp result;
+                    long start = System.nanoTime();
+                    Status status = Status.OK;
+                    Resp result = null;
                     try {
                         result = m.invoke(NAMESPACE.get(), request);
                     } catch (ShimException e) {
-                        response.onError(Status.fromCodeValue(e.code().value()).withDescription(e.getMessage())
-                                .asRuntimeException());
-                        return;
+                        status = Status.fromCodeValue(e.code().value()).withDescription(e.getMessage());
                     } catch (RuntimeException | Error e) {
                         // As over ttrpc: a handler bug costs one call, answered UNKNOWN with its message.
                         log.warn("handler /{}/{} failed", service, m.name(), e);
-                        response.onError(Status.UNKNOWN.withDescription(
-                                e.getMessage() != null ? e.getMessage() : e.getClass().getName()).asRuntimeException());
+                        status = Status.UNKNOWN.withDescription(
+                                e.getMessage() != null ? e.getMessage() : e.getClass().getName());
+                    }
+                    // counted with the ttrpc face's calls: the metrics' Task API series cover both faces
+                    TtrpcTaskFace.CALLS.record(index, status.getCode().value(), System.nanoTime() - start);
+                    if (!status.isOk()) {
+                        response.onError(status.asRuntimeException());
                         return;
                     }
                     response.onNext(result);

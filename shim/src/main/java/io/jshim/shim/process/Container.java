@@ -32,6 +32,11 @@ public final class Container {
     private volatile Cgroup cgroup;
     private volatile OomWatcher.Handle oomWatch;
     private volatile boolean rootfsMounted;
+    /** For the metrics: what the copiers of all its processes moved, and the OOM kills reported. */
+    private final io.jshim.stdio.StdioTally stdioTally = new io.jshim.stdio.StdioTally();
+    private final java.util.concurrent.atomic.AtomicLong oomKills = new java.util.concurrent.atomic.AtomicLong();
+    /** The pod it belongs to, read from config.json on the first scrape (not at Create: off the cold path). */
+    private volatile Pod pod;
 
     public Container(String id, String namespace, Path bundle, Options options, Runc runc,
                      boolean killAllOnInitExit, StdioSpec stdio, boolean fromCheckpoint) {
@@ -132,6 +137,28 @@ public final class Container {
         if (watch != null) {
             watch.sync(OOM_SYNC_LIMIT);
         }
+    }
+
+    public io.jshim.stdio.StdioTally stdioTally() {
+        return stdioTally;
+    }
+
+    /** Counts one OOM kill reported for this container (a TaskOOM published). */
+    public void countOomKill() {
+        oomKills.incrementAndGet();
+    }
+
+    public long oomKills() {
+        return oomKills.get();
+    }
+
+    /** The pod, once the metrics have read it (null before). */
+    public Pod pod() {
+        return pod;
+    }
+
+    public void setPod(Pod pod) {
+        this.pod = pod;
     }
 
     public boolean rootfsMounted() {

@@ -5,6 +5,7 @@ import io.jshim.reaper.Monitor;
 import io.jshim.reaper.Posix;
 import io.jshim.reaper.SpawnSpec;
 import io.jshim.shim.CallTally;
+import io.jshim.shim.Waits;
 import io.jshim.shim.json.Json;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -16,12 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,8 +25,8 @@ import org.slf4j.LoggerFactory;
  * Drives the OCI runtime binary for one container: {@code <binary> --root <root>/<ns> --log <bundle>/log.json
  * --log-format json [--systemd-cgroup] <command> ...}. Every call goes through the reaper's {@link Monitor},
  * so runc's own exit status is never stolen by the shim's waitpid(-1) reaper. Stateless and thread-safe:
- * it holds no lock, so callers decide what may run concurrently. The process-wide {@link #CALLS} and
- * {@link #running()} count every call for the shim's metrics.
+ * it holds no lock, so callers decide what may run concurrently. The process-wide {@link #CALLS} counts every
+ * call for the shim's metrics, and each call is a {@link Waits} entry while it runs (stuck ones are logged).
  */
 public final class Runc {
     private static final Logger log = LoggerFactory.getLogger(Runc.class);
@@ -41,17 +37,6 @@ public final class Runc {
             "pause", "resume", "update", "ps", "checkpoint");
     /** Every runc call of this process by subcommand; outcome 0 = exit status 0, 1 = failed. */
     public static final CallTally CALLS = new CallTally(SUBCOMMANDS, 2);
-    private static final AtomicLong CALL_IDS = new AtomicLong();
-    /** The runc calls running now, by a number of their own (Runc objects are per container: one map per process). */
-    private static final ConcurrentHashMap<Long, Running> RUNNING = new ConcurrentHashMap<>();
-
-    /** Calls over this long are reported as stuck (once each); null timer: not watched. */
-    private static volatile ScheduledExecutorService stuckTimer;
-    private static volatile Duration stuckAfter;
-    private static final AtomicLong STUCK = new AtomicLong();
-
-    /** A runc call in flight: its subcommand, container id and System.nanoTime() at its start. */
-    public record Running(String subcommand, String id, long startNanos) {}
 
     private final Monitor monitor;
     private final String binary;
@@ -250,13 +235,8 @@ public final class Runc {
         }
         CommandResult result;
         int index = SUBCOMMANDS.indexOf(what);
-        long callId = CALL_IDS.incrementAndGet();
         long start = System.nanoTime();
-        Running running = new Running(what, id, start);
-        RUNNING.put(callId, running);
-        ScheduledExecutorService timer = stuckTimer;
-        ScheduledFuture<?> watch = timer == null ? null : timer.schedule(() -> stuck(running), stuckAfter.toNanos(),
-                TimeUnit.NANOSECONDS);
+        Waits.Open wait = Waits.begin(Waits.Kind.RUNC, what, id); // listed in the metrics, logged once if stuck
         boolean ok = false;
         try {
             result = monitor.run(spec, stdin, TIMEOUT);
@@ -270,10 +250,7 @@ public final class Runc {
             // The binary itself could not be started (ENOENT for a binary_name that does not exist).
             throw new RuncException("runc " + what + ": cannot run " + binary + ": " + e.getMessage(), -1);
         } finally {
-            if (watch != null) {
-                watch.cancel(false);
-            }
-            RUNNING.remove(callId);
+            wait.close();
             CALLS.record(index, ok ? 0 : 1, System.nanoTime() - start);
         }
         if (result.status() != 0) {
@@ -285,32 +262,6 @@ public final class Runc {
             throw new RuncException(message, result.status());
         }
         return result;
-    }
-
-    /**
-     * Has every runc call that runs longer than {@code after} logged once and counted as stuck, timed on
-     * {@code timer} (the daemon's event loop: no thread of its own). Off until called, so that start and delete,
-     * which run runc too, schedule nothing.
-     */
-    public static void watchStuckCalls(ScheduledExecutorService timer, Duration after) {
-        stuckAfter = after;
-        stuckTimer = timer;
-    }
-
-    private static void stuck(Running call) {
-        STUCK.incrementAndGet();
-        log.warn("{} runc {} still running after {} s: stuck? (it is killed at {} s)", call.id(), call.subcommand(),
-                (System.nanoTime() - call.startNanos()) / 1_000_000_000, TIMEOUT.toSeconds());
-    }
-
-    /** runc calls reported stuck so far. */
-    public static long stuckCalls() {
-        return STUCK.get();
-    }
-
-    /** The runc calls of this process running now (any order). */
-    public static List<Running> running() {
-        return List.copyOf(RUNNING.values());
     }
 
     private static long sizeOf(Path file) {

@@ -57,6 +57,11 @@ final class ContainerTable {
         return containers.size();
     }
 
+    /** The live containers now (a copy, for the metrics). */
+    java.util.List<Container> all() {
+        return java.util.List.copyOf(containers.values());
+    }
+
     /** Reserves {@code id} for a Create: refused while shutting down or when the id is taken or being created. */
     void reserve(String id) {
         synchronized (admission) {

@@ -40,7 +40,7 @@ final class ProcessWiring {
     ProcessIO prepareIo(Container c, String execId, StdioSpec stdio) throws IOException {
         try {
             return ProcessIO.prepare(stdio, IoContext.of(c.id(), execId, c.namespace(), c.options().getIoUid(),
-                    c.options().getIoGid(), socketDir, reaper));
+                    c.options().getIoGid(), socketDir, reaper).withTally(c.stdioTally()));
         } catch (IllegalArgumentException e) {
             throw ShimException.invalidArgument(e.getMessage());
         }
@@ -54,7 +54,10 @@ final class ProcessWiring {
             OomWatcher watcher = oomWatcher.get();
             if (watcher != null) {
                 c.setOomWatch(watcher.watch(cgroup,
-                        () -> events.accept(TaskOOM.newBuilder().setContainerId(c.id()).build())));
+                        () -> {
+                            c.countOomKill();
+                            events.accept(TaskOOM.newBuilder().setContainerId(c.id()).build());
+                        }));
             }
         } catch (IOException | RuntimeException e) {
             log.warn("[{}] no cgroup for pid {}: Stats and OOM events unavailable: {}", c.id(), pid, e.getMessage());

@@ -346,6 +346,11 @@ public final class TaskService implements AutoCloseable {
         return containers.size();
     }
 
+    /** The live containers now (a copy; for the metrics, which read their processes' states and counters). */
+    public List<Container> containers() {
+        return containers.all();
+    }
+
     /** From now on the shim exits by itself after {@code idle}'s grace period without a container (IdleExit). */
     public void exitWhenIdle(IdleExit idle) {
         containers.exitWhenIdle(idle);

@@ -29,7 +29,7 @@ import java.util.stream.Stream;
  *
  * <p>System properties: {@code jshim.bench.rounds} (default 15), {@code jshim.bench.out} (default
  * {@code test/target/bench}), {@code jshim.bench.full} (also 100 containers ungrouped, one JVM each),
- * {@code jshim.bench.ctr} and {@code jshim.bench.cri} ({@code false}: leave that part out), {@code jshim.bench.cri.pods} (default {@code 10,50}).
+ * {@code jshim.bench.ctr}, {@code jshim.bench.cri} and {@code jshim.bench.scrape} ({@code false}: leave that part out), {@code jshim.bench.cri.pods} (default {@code 10,50}).
  */
 public final class Bench {
     record Shim(String name, String runtime) {}
@@ -76,6 +76,9 @@ public final class Bench {
                 CriBench.measure(report.cri, dir.resolve("cri"), bin, rounds, criPods());
             }
             String text = report.text();
+            if (!System.getProperty("jshim.bench.scrape", "true").equals("false")) {
+                text += ScrapeBench.measure(dir, bin, rootfs, 100).text() + "\n"; // docs/performance.md, metrics
+            }
             System.out.println(text);
             Files.writeString(out.resolve("bench.txt"), text);
             BenchChart.write(report, out.resolve("bench.png"));
@@ -310,7 +313,7 @@ public final class Bench {
         System.err.println("bench: " + line);
     }
 
-    private static void deleteTree(Path dir) {
+    static void deleteTree(Path dir) {
         try (Stream<Path> walk = Files.walk(dir)) {
             walk.sorted(Comparator.reverseOrder()).forEach(p -> {
                 try {

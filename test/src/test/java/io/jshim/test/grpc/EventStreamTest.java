@@ -85,6 +85,7 @@ class EventStreamTest {
             }
             assertEquals(Long.toString(last), trailers.get().get(GrpcEventService.LAST_SEQUENCE));
             assertTrue(last < n, "cut off before the end: " + last);
+            assertEquals(1, hub.cutOffs(), "the cut-off counted once (jshim_event_subscribers_cut_off_total)");
 
             try (StreamClient resumed = StreamClient.subscribe(socket, last)) {
                 resumed.awaitSequence(n, Duration.ofSeconds(20));
