@@ -106,8 +106,14 @@ public final class Daemon {
         signalReady();
         // known from now on by its inode (while this daemon listens, a start of the group joins it, never rebinds)
         OwnSocket own = socket == null ? null : OwnSocket.at(socket);
-        Path registration = register(socket, namespace);
-        timeline.mark("registered");
+        // for the node's exporter; a second after listening, like the compiler's priority: off a cold start's way
+        io.jshim.shim.exporter.DaemonRegistry registry = socket == null ? null
+                : new io.jshim.shim.exporter.DaemonRegistry(io.jshim.shim.exporter.DaemonRegistry.DIR,
+                        Posix.getpid(), socket, namespace, flags.get("address"));
+        if (registry != null) {
+            loop.schedule(() -> Thread.ofVirtual().name("jshim-register").start(registry::register),
+                    COMPILER_BOOST_DELAY_MS, TimeUnit.MILLISECONDS);
+        }
         // by then a cold container's Create, Start and Delete are over (~200 ms after listening); it reads /proc,
         // so on a virtual thread of its own rather than on the event loop
         loop.schedule(() -> Thread.ofVirtual().name("jshim-compiler-priority").start(CompilerPriority::restore),
@@ -124,8 +130,8 @@ public final class Daemon {
 
         shutdown.await();
         log.info("shutting down ({} containers left)", tasks.containerCount());
-        if (registration != null) {
-            Files.deleteIfExists(registration); // named by our pid: ours while we live
+        if (registry != null) {
+            registry.remove();
         }
         server.shutdown(Duration.ofSeconds(2)).get();
         if (own != null && !own.removeIfOurs()) {
@@ -142,20 +148,6 @@ public final class Daemon {
             oom.close(); // its epoll set and eventfd: a standby lives on after its training's daemon
         }
         return 0;
-    }
-
-    /** Registers this serving daemon for the node's exporter (DaemonRegistry); null when it could not. */
-    private Path register(Path socket, String namespace) {
-        if (socket == null) {
-            return null;
-        }
-        try {
-            return io.jshim.shim.exporter.DaemonRegistry.register(io.jshim.shim.exporter.DaemonRegistry.DIR,
-                    Posix.getpid(), socket, namespace, flags.get("address"));
-        } catch (IOException | RuntimeException e) {
-            log.warn("not registered for the exporter: {}", e.toString());
-            return null;
-        }
     }
 
     /** Seconds after which a runc call is logged as stuck: {@code JSHIM_RUNC_STUCK_SECONDS}, 0 for never. */

@@ -6,28 +6,70 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The node's register of serving jshim daemons, read by the exporter ({@link Discovery}): a file {@code <pid>} per
- * daemon under {@link #DIR} with its socket, namespace, containerd address and /proc start time (so that a reused
- * pid is told apart). A daemon registers once it serves (cold or adopted, never while a standby) and removes its
- * file at exit; a killed daemon's file is removed by the exporter. This class is all the daemon loads of it: it
- * writes one small file, so it costs the cold path a few file calls.
+ * One daemon's entry in the node's register of serving jshim daemons, read by the exporter ({@link Discovery}): a
+ * file {@code <pid>} under {@link #DIR} with its socket, namespace, containerd address and /proc start time (so
+ * that a reused pid is told apart). A daemon registers once it serves (cold or adopted, never while a standby) and
+ * removes its file at exit; a killed daemon's file is removed by the exporter. This class is all the daemon loads
+ * of the exporter, and it registers a second after listening, off the cold start's way ({@code Daemon}).
  */
 public final class DaemonRegistry {
+    private static final Logger log = LoggerFactory.getLogger(DaemonRegistry.class);
     public static final Path DIR = Path.of("/run/jshim/daemons");
 
-    private DaemonRegistry() {}
+    private final Path dir;
+    private final int pid;
+    private final Path socket;
+    private final String namespace;
+    private final String containerdAddress;
+    /** The file written; guarded by this. */
+    private Path written;
+    /** Set by {@link #remove}: a registration that comes later writes nothing. Guarded by this. */
+    private boolean removed;
 
-    /**
-     * Writes this process's registration in {@code dir} atomically (temp file, then rename; mode 0600); returns
-     * the file, to remove at exit.
-     */
-    public static Path register(Path dir, int pid, Path socket, String namespace, String containerdAddress)
+    public DaemonRegistry(Path dir, int pid, Path socket, String namespace, String containerdAddress) {
+        this.dir = dir;
+        this.pid = pid;
+        this.socket = socket;
+        this.namespace = namespace;
+        this.containerdAddress = containerdAddress;
+    }
+
+    /** Registers (once), unless {@link #remove} came first; a failure is logged, the daemon serves on. */
+    public synchronized void register() {
+        if (removed || written != null) {
+            return;
+        }
+        long t0 = System.nanoTime();
+        try {
+            written = write(dir, pid, socket, namespace, containerdAddress);
+            log.debug("registered for the exporter in {}: {} µs", written, (System.nanoTime() - t0) / 1000);
+        } catch (IOException | RuntimeException e) {
+            log.warn("not registered for the exporter: {}", e.toString());
+        }
+    }
+
+    /** At exit: removes the file (named by our pid, so ours while we live) and stops a later registration. */
+    public synchronized void remove() {
+        removed = true;
+        if (written != null) {
+            try {
+                Files.deleteIfExists(written);
+            } catch (IOException e) {
+                log.warn("cannot remove {}: {}", written, e.toString());
+            }
+        }
+    }
+
+    /** Writes a registration in {@code dir} atomically (temp file, then rename; mode 0600); returns the file. */
+    static Path write(Path dir, int pid, Path socket, String namespace, String containerdAddress)
             throws IOException {
         String text = "pid=" + pid + "\nstart_time=" + startTime(pid) + "\nsocket=" + socket + "\nnamespace="
                 + namespace + "\ncontainerd_address=" + containerdAddress + "\n";
-        if (text.chars().filter(c -> c == '\n').count() != 5) {
+        if ((socket + namespace + containerdAddress).indexOf('\n') >= 0) {
             throw new IOException("a line break in a registration value: " + text);
         }
         Files.createDirectories(dir);

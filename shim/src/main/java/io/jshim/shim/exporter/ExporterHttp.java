@@ -25,6 +25,8 @@ public final class ExporterHttp {
     private final Scraper scraper;
     private final AtomicLong staleRemoved = new AtomicLong();
     private final AtomicLong scrapeFailures = new AtomicLong();
+    /** The daemons (by pid) the last scrape found down: each is logged when it goes down and when it is back. */
+    private final java.util.Set<Integer> down = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private HttpServer server;
 
     public ExporterHttp(Discovery discovery, Scraper scraper) {
@@ -51,12 +53,20 @@ public final class ExporterHttp {
         staleRemoved.addAndGet(found.removed());
         List<Scraper.Result> results = scraper.scrapeAll(found.targets());
         for (Scraper.Result r : results) {
-            if (r.outcome() instanceof Scraper.Down down) {
+            Target t = r.target();
+            if (r.outcome() instanceof Scraper.Down d) {
                 scrapeFailures.incrementAndGet();
-                log.info("daemon pid {} (socket {}, namespace {}) is down for this scrape: {}", r.target().pid(),
-                        r.target().socket(), r.target().namespace(), down.reason());
+                if (down.add(t.pid())) {
+                    log.warn("daemon pid {} (socket {}, namespace {}) is down: {}", t.pid(), t.socket(),
+                            t.namespace(), d.reason());
+                } else {
+                    log.debug("daemon pid {} still down: {}", t.pid(), d.reason());
+                }
+            } else if (down.remove(t.pid())) {
+                log.info("daemon pid {} (socket {}) answers again", t.pid(), t.socket());
             }
         }
+        down.retainAll(found.targets().stream().map(Target::pid).toList()); // the dead are forgotten
         return Merge.text(results, new Merge.Totals(staleRemoved.get(), scrapeFailures.get()));
     }
 

@@ -15,7 +15,7 @@ class DiscoveryTest {
     @Test
     void aLiveDaemonIsFoundAndDeadOrReusedPidsAreRemoved(@TempDir Path dir) throws Exception {
         int self = (int) ProcessHandle.current().pid();
-        Path own = DaemonRegistry.register(dir, self, Path.of("/run/containerd/s/abc"), "default",
+        Path own = DaemonRegistry.write(dir, self, Path.of("/run/containerd/s/abc"), "default",
                 "/run/containerd/containerd.sock");
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(own)));
         // a pid no process has (pid_max is at most 2^22) and this process's pid with another start time
@@ -49,7 +49,22 @@ class DiscoveryTest {
     @Test
     void aLineBreakInAValueIsRefused(@TempDir Path dir) {
         int self = (int) ProcessHandle.current().pid();
-        org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, () -> DaemonRegistry.register(dir,
+        org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, () -> DaemonRegistry.write(dir,
                 self, Path.of("/s"), "a\nb", "/c"));
+    }
+
+    @Test
+    void aDaemonRemovesItsRegistrationAndOneRemovedFirstNeverRegisters(@TempDir Path dir) throws Exception {
+        int self = (int) ProcessHandle.current().pid();
+        DaemonRegistry registry = new DaemonRegistry(dir, self, Path.of("/s"), "n", "/c");
+        registry.register();
+        assertEquals(1, new Discovery(dir).discover().targets().size());
+        registry.remove();
+        assertEquals(new Discovery.Found(List.of(), 0), new Discovery(dir).discover());
+
+        DaemonRegistry exitedFirst = new DaemonRegistry(dir, self, Path.of("/s"), "n", "/c");
+        exitedFirst.remove();
+        exitedFirst.register(); // the delayed registration of a daemon that exited within its first second
+        assertFalse(Files.exists(dir.resolve(Integer.toString(self))));
     }
 }

@@ -140,8 +140,10 @@ class StandbyTest {
         assertEquals(Standbys.normalised(records.resolve("logger-env." + coldId), coldId, bundle(coldId)),
                 Standbys.normalised(records.resolve("logger-env." + adoptedId), adoptedId, bundle(adoptedId)),
                 "the environment the binary:// logger was given");
-        for (String id : List.of(adoptedId, coldId)) { // both serve: both registered for the exporter
-            String registration = Files.readString(REGISTRY.resolve(Integer.toString(shimPid(id))));
+        for (String id : List.of(adoptedId, coldId)) { // both serve: both registered for the exporter (after 1 s)
+            Path file = REGISTRY.resolve(Integer.toString(shimPid(id)));
+            Standbys.await(() -> Files.exists(file), id + " registered in " + file);
+            String registration = Files.readString(file);
             assertTrue(registration.contains("\nsocket=" + Files.readString(bundle(id).resolve("address")).trim()
                     .replaceFirst("^unix://", "") + "\nnamespace=" + containerd.namespace() + "\ncontainerd_address="
                     + containerd.socket() + "\n"), id + ": " + registration);
