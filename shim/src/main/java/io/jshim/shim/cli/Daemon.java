@@ -109,7 +109,7 @@ public final class Daemon {
         // for the node's exporter; a second after listening, like the compiler's priority: off a cold start's way
         io.jshim.shim.exporter.DaemonRegistry registry = socket == null ? null
                 : new io.jshim.shim.exporter.DaemonRegistry(io.jshim.shim.exporter.DaemonRegistry.DIR,
-                        Posix.getpid(), socket, namespace, flags.get("address"));
+                        Posix.getpid(), socket, namespace, flags.get("address"), grpc ? "grpc" : "ttrpc");
         if (registry != null) {
             loop.schedule(() -> Thread.ofVirtual().name("jshim-register").start(registry::register),
                     COMPILER_BOOST_DELAY_MS, TimeUnit.MILLISECONDS);

@@ -25,17 +25,21 @@ public final class DaemonRegistry {
     private final Path socket;
     private final String namespace;
     private final String containerdAddress;
+    /** {@code ttrpc} or {@code grpc}: how the daemon serves (the exporter scrapes ttrpc daemons). */
+    private final String protocol;
     /** The file written; guarded by this. */
     private Path written;
     /** Set by {@link #remove}: a registration that comes later writes nothing. Guarded by this. */
     private boolean removed;
 
-    public DaemonRegistry(Path dir, int pid, Path socket, String namespace, String containerdAddress) {
+    public DaemonRegistry(Path dir, int pid, Path socket, String namespace, String containerdAddress,
+            String protocol) {
         this.dir = dir;
         this.pid = pid;
         this.socket = socket;
         this.namespace = namespace;
         this.containerdAddress = containerdAddress;
+        this.protocol = protocol;
     }
 
     /** Registers (once), unless {@link #remove} came first; a failure is logged, the daemon serves on. */
@@ -45,7 +49,7 @@ public final class DaemonRegistry {
         }
         long t0 = System.nanoTime();
         try {
-            written = write(dir, pid, socket, namespace, containerdAddress);
+            written = write(dir, pid, socket, namespace, containerdAddress, protocol);
             log.debug("registered for the exporter in {}: {} µs", written, (System.nanoTime() - t0) / 1000);
         } catch (IOException | RuntimeException e) {
             log.warn("not registered for the exporter: {}", e.toString());
@@ -65,11 +69,11 @@ public final class DaemonRegistry {
     }
 
     /** Writes a registration in {@code dir} atomically (temp file, then rename; mode 0600); returns the file. */
-    static Path write(Path dir, int pid, Path socket, String namespace, String containerdAddress)
+    static Path write(Path dir, int pid, Path socket, String namespace, String containerdAddress, String protocol)
             throws IOException {
         String text = "pid=" + pid + "\nstart_time=" + startTime(pid) + "\nsocket=" + socket + "\nnamespace="
-                + namespace + "\ncontainerd_address=" + containerdAddress + "\n";
-        if ((socket + namespace + containerdAddress).indexOf('\n') >= 0) {
+                + namespace + "\ncontainerd_address=" + containerdAddress + "\nprotocol=" + protocol + "\n";
+        if ((socket + namespace + containerdAddress + protocol).indexOf('\n') >= 0) {
             throw new IOException("a line break in a registration value: " + text);
         }
         Files.createDirectories(dir);

@@ -51,7 +51,9 @@ public final class ExporterHttp {
     public String metrics() throws IOException, InterruptedException {
         Discovery.Found found = discovery.discover();
         staleRemoved.addAndGet(found.removed());
-        List<Scraper.Result> results = scraper.scrapeAll(found.targets());
+        // a gRPC daemon (containerd 2.x, JSHIM_PROTOCOL=grpc) has no ttrpc socket to ask: not scraped (yet)
+        List<Scraper.Result> results = scraper.scrapeAll(found.targets().stream()
+                .filter(t -> t.protocol().equals(Target.TTRPC)).toList());
         for (Scraper.Result r : results) {
             Target t = r.target();
             if (r.outcome() instanceof Scraper.Down d) {

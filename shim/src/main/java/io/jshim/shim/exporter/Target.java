@@ -6,7 +6,10 @@ import java.util.Map;
 import java.util.Optional;
 
 /** A registered daemon as its file under {@link DaemonRegistry#DIR} describes it. */
-public record Target(int pid, long startTime, Path socket, String namespace, String containerdAddress) {
+public record Target(int pid, long startTime, Path socket, String namespace, String containerdAddress,
+        String protocol) {
+    public static final String TTRPC = "ttrpc";
+
 
     /** The registration {@link DaemonRegistry#register} wrote; empty when a field is missing or malformed. */
     static Optional<Target> parse(String text) {
@@ -25,7 +28,8 @@ public record Target(int pid, long startTime, Path socket, String namespace, Str
                 return Optional.empty();
             }
             return Optional.of(new Target(Integer.parseInt(fields.get("pid")),
-                    Long.parseLong(fields.get("start_time")), Path.of(socket), namespace, address));
+                    Long.parseLong(fields.get("start_time")), Path.of(socket), namespace, address,
+                    fields.getOrDefault("protocol", TTRPC)));
         } catch (RuntimeException malformed) {
             return Optional.empty();
         }

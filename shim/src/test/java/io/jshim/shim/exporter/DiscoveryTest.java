@@ -16,7 +16,7 @@ class DiscoveryTest {
     void aLiveDaemonIsFoundAndDeadOrReusedPidsAreRemoved(@TempDir Path dir) throws Exception {
         int self = (int) ProcessHandle.current().pid();
         Path own = DaemonRegistry.write(dir, self, Path.of("/run/containerd/s/abc"), "default",
-                "/run/containerd/containerd.sock");
+                "/run/containerd/containerd.sock", "ttrpc");
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(own)));
         // a pid no process has (pid_max is at most 2^22) and this process's pid with another start time
         int dead = 4_194_304 + 1;
@@ -30,7 +30,7 @@ class DiscoveryTest {
 
         Discovery.Found found = new Discovery(dir).discover();
         assertEquals(List.of(new Target(self, DaemonRegistry.startTime(self), Path.of("/run/containerd/s/abc"),
-                "default", "/run/containerd/containerd.sock")), found.targets());
+                "default", "/run/containerd/containerd.sock", "ttrpc")), found.targets());
         assertEquals(1, found.removed());
         assertFalse(Files.exists(dir.resolve(Integer.toString(dead))));
         assertTrue(Files.exists(dir.resolve(".77.tmp")), "a temp file is no registration");
@@ -50,19 +50,19 @@ class DiscoveryTest {
     void aLineBreakInAValueIsRefused(@TempDir Path dir) {
         int self = (int) ProcessHandle.current().pid();
         org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, () -> DaemonRegistry.write(dir,
-                self, Path.of("/s"), "a\nb", "/c"));
+                self, Path.of("/s"), "a\nb", "/c", "ttrpc"));
     }
 
     @Test
     void aDaemonRemovesItsRegistrationAndOneRemovedFirstNeverRegisters(@TempDir Path dir) throws Exception {
         int self = (int) ProcessHandle.current().pid();
-        DaemonRegistry registry = new DaemonRegistry(dir, self, Path.of("/s"), "n", "/c");
+        DaemonRegistry registry = new DaemonRegistry(dir, self, Path.of("/s"), "n", "/c", "ttrpc");
         registry.register();
         assertEquals(1, new Discovery(dir).discover().targets().size());
         registry.remove();
         assertEquals(new Discovery.Found(List.of(), 0), new Discovery(dir).discover());
 
-        DaemonRegistry exitedFirst = new DaemonRegistry(dir, self, Path.of("/s"), "n", "/c");
+        DaemonRegistry exitedFirst = new DaemonRegistry(dir, self, Path.of("/s"), "n", "/c", "ttrpc");
         exitedFirst.remove();
         exitedFirst.register(); // the delayed registration of a daemon that exited within its first second
         assertFalse(Files.exists(dir.resolve(Integer.toString(self))));

@@ -45,7 +45,7 @@ class MergeTest {
             """;
 
     static Target target(int pid, String address, String ns) {
-        return new Target(pid, 1, Path.of("/run/s/" + pid), ns, address);
+        return new Target(pid, 1, Path.of("/run/s/" + pid), ns, address, Target.TTRPC);
     }
 
     static String merged() {
