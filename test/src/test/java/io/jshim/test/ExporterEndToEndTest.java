@@ -135,7 +135,11 @@ class ExporterEndToEndTest {
                     stop(c);
                 }
                 if (stopped > 0) {
-                    Posix.kill(stopped, Posix.SIGKILL); // the test failed while it held this daemon stopped
+                    try {
+                        Posix.kill(stopped, Posix.SIGKILL); // the test failed while it held this daemon stopped
+                    } catch (java.io.IOException gone) {
+                        // exited already
+                    }
                 }
                 for (String id : List.of(grouped, alone)) {
                     // a task whose daemon was killed is gone already: containerd cleaned it up
