@@ -22,6 +22,8 @@ libdir="@LIBDIR@"
 jvm_setup() {
     daemon_cp="$libdir/jshim.jar"
     cp="$daemon_cp:$libdir/jshim-grpc.jar"
+    # a ttrpc daemon asked to serve the event stream serves it with gRPC
+    [ "${JSHIM_EVENT_STREAM:-}" != 1 ] || daemon_cp="$cp"
     opts=""
     while read -r o || [ -n "$o" ]; do opts="$opts $o"; o=""; done < "$libdir/jvm.options" # no fork
     aot=""

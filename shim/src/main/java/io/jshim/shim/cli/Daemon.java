@@ -112,6 +112,14 @@ public final class Daemon {
         // known from now on by its inode (while this daemon listens, a start of the group joins it, never rebinds)
         OwnSocket own = socket == null ? null : OwnSocket.at(socket);
         GroupStartLock.release(socket);
+        // for the node's exporter; a second after listening, like the compiler's priority: off a cold start's way
+        io.jshim.shim.exporter.DaemonRegistry registry = socket == null ? null
+                : new io.jshim.shim.exporter.DaemonRegistry(io.jshim.shim.exporter.DaemonRegistry.DIR,
+                        Posix.getpid(), socket, namespace, flags.get("address"), grpc ? "grpc" : "ttrpc");
+        if (registry != null) {
+            loop.schedule(() -> Thread.ofVirtual().name("jshim-register").start(registry::register),
+                    COMPILER_BOOST_DELAY_MS, TimeUnit.MILLISECONDS);
+        }
         // by then a cold container's Create, Start and Delete are over (~200 ms after listening); it reads /proc,
         // so on a virtual thread of its own rather than on the event loop
         loop.schedule(() -> Thread.ofVirtual().name("jshim-compiler-priority").start(CompilerPriority::restore),
@@ -128,6 +136,9 @@ public final class Daemon {
 
         shutdown.await();
         log.info("shutting down ({} containers left)", tasks.containerCount());
+        if (registry != null) {
+            registry.remove();
+        }
         server.shutdown(Duration.ofSeconds(2)).get();
         if (own != null && !own.removeIfOurs()) {
             log.info("{} is another shim's socket now: left in place", socket);

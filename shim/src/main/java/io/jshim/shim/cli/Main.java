@@ -5,7 +5,7 @@ import java.nio.file.Path;
 
 /**
  * {@code containerd-shim-jshim-v2}: {@code start}, {@code delete}, {@code events} and {@code metrics} (clients of a
- * daemon's socket), or (no action) the shim daemon itself.
+ * daemon's socket), {@code exporter} (of every daemon's on the node), or (no action) the shim daemon itself.
  */
 public final class Main {
     public static final String NAME = "containerd-shim-jshim-v2";
@@ -42,6 +42,10 @@ public final class Main {
         if (flags.action().equals("metrics")) { // a client only: no native layout needed
             return io.jshim.shim.metrics.MetricsCommand.run(flags.args().subList(1, flags.args().size()),
                     flags.get("address"), out);
+        }
+        if (flags.action().equals("exporter")) { // a long-lived client of every daemon's socket
+            LogSetup.toStderr(flags.is("debug"));
+            return io.jshim.shim.exporter.ExporterCommand.run(flags.args().subList(1, flags.args().size()), out);
         }
         if (!flags.action().equals("events")) {
             io.jshim.reaper.Arch.require(); // before any struct is laid out by hand: start, delete, the daemon

@@ -82,6 +82,9 @@ class StandbyTest {
         return id;
     }
 
+    /** Where serving daemons register for the exporter (DaemonRegistry). */
+    static final Path REGISTRY = Path.of("/run/jshim/daemons");
+
     Path bundle(String id) {
         return containerd.state().resolve("io.containerd.runtime.v2.task").resolve(containerd.namespace()).resolve(id);
     }
@@ -111,6 +114,7 @@ class StandbyTest {
 
         // the next standby: stopped, so the next cold start gets no answer, kills it and boots its own daemon
         Standbys.Standby next = readyStandby();
+        assertTrue(!Files.exists(REGISTRY.resolve(Integer.toString(next.pid()))), "a standby is not registered");
         Posix.kill(next.pid(), 19);
         String coldId = runDetached("cold");
         int cold = shimPid(coldId);
@@ -136,6 +140,14 @@ class StandbyTest {
         assertEquals(Standbys.normalised(records.resolve("logger-env." + coldId), coldId, bundle(coldId)),
                 Standbys.normalised(records.resolve("logger-env." + adoptedId), adoptedId, bundle(adoptedId)),
                 "the environment the binary:// logger was given");
+        for (String id : List.of(adoptedId, coldId)) { // both serve: both registered for the exporter (after 1 s)
+            Path file = REGISTRY.resolve(Integer.toString(shimPid(id)));
+            Standbys.await(() -> Files.exists(file), id + " registered in " + file);
+            String registration = Files.readString(file);
+            assertTrue(registration.contains("\nsocket=" + Files.readString(bundle(id).resolve("address")).trim()
+                    .replaceFirst("^unix://", "") + "\nnamespace=" + containerd.namespace() + "\ncontainerd_address="
+                    + containerd.socket() + "\n"), id + ": " + registration);
+        }
         String log = containerd.log();
         assertTrue(log.contains("(namespace " + containerd.namespace() + ", pid " + adopted + ")"),
                 "the adopted daemon's first line reached containerd: " + log);
