@@ -12,7 +12,8 @@
 #    DeleteResponse protobuf, as DeleteCommand does.
 # JSHIM_NO_FASTPATH=1 sends everything to the JVM; JSHIM_PRINT_ADDRESS=1 prints the address the shell would use
 # (or "fallback") and exits, for the test that proves shell and Java agree. JSHIM_LAUNCH_LOG=<file> appends a line
-# for each JVM this script execs and each start it answers itself, for the tests that count JVMs.
+# for each JVM this script execs and each start it answers itself ("shell start ID join|cold|adopted": cold booted
+# a daemon JVM, adopted handed the group to a warm standby), for the tests and the bench that count JVMs.
 JSHIM_LAUNCHER="$0"
 export JSHIM_LAUNCHER
 libdir="@LIBDIR@"
@@ -215,7 +216,7 @@ prebound_daemon() {
                 while ($reply !~ /\n/ && ($ready = select(my $r = $rin, undef, undef, 1.5)) > 0) {
                     sysread($c, $reply, 256, length($reply)) or last;
                 }
-                if ($reply =~ /^adopted (\d+)\n/) { print "$1\n"; exit 0; }
+                if ($reply =~ /^adopted (\d+)\n/) { print "$1 adopted\n"; exit 0; }
                 kill(9, $peer) if $ready == 0 && $peer > 0;
             }
             close($c);
@@ -229,18 +230,24 @@ prebound_daemon() {
     ' "$socket" "$standby" "$ns" "$id" "$address" "$publish" "$debug" "@JAVA@" $opts $aot -cp "$libdir/jshim.jar" io.jshim.shim.cli.Main -namespace "$ns" \
         -address "$address" -publish-binary "$publish" -id "$id" $debug </dev/null 2>"$log" 9>&-) || return 1
     [ -n "$daemon" ] || return 1
+    case "$daemon" in *" adopted") how=adopted; daemon=${daemon% adopted} ;; esac # the launch log says so
     record_daemon "$daemon"
 }
 
 # The warm standby (io.jshim.shim.standby.Standby): a daemon JVM booted and trained while no pod waited, which a
 # cold start hands its group to instead of booting one. One per key: the containerd address, this binary and the
-# environment (JSHIM_* settings, TTRPC_ADDRESS...; not the per-start NAMESPACE and PWD), so it never serves a
-# containerd or settings it was not booted for. JSHIM_STANDBY=0: none is ever booted or asked.
+# environment (JSHIM_* settings, TTRPC_ADDRESS...), so it never serves a containerd or settings it was not booted
+# for. Not in the key: the per-start NAMESPACE and PWD, and PATH, which the adopted daemon takes from the handover
+# with the rest of the start's environment (its children, runc first, are looked up in it: ProcessEnvironment), and
+# which containerd 1.6's CRI plugin changes once, after its first pod (it appends /opt/nri/bin to its own PATH):
+# in the key, no pod's start would find the standby the first pod's start booted. JSHIM_STANDBY=0: none is ever
+# booted or asked.
 standby_key() {
     standby=""
     [ "${JSHIM_STANDBY:-1}" != 0 ] || return 0
     k=$({ printf '%s\n' "$address" "$JSHIM_LAUNCHER"
-        export -p | grep -v -e '^export NAMESPACE=' -e '^export PWD=' -e '^export OLDPWD='; } | sha256sum) || return 0
+        export -p | grep -v -e '^export NAMESPACE=' -e '^export PWD=' -e '^export OLDPWD=' -e '^export PATH='
+    } | sha256sum) || return 0
     standby="/run/jshim/standby/${k%% *}.sock"
 }
 

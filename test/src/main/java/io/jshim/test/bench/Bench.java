@@ -171,10 +171,14 @@ public final class Bench {
         r.standby(ShimMemory.of(ShimMemory.standbyPids(containerd.socket())));
     }
 
-    /** Until jshim's standby for this containerd listens on its control socket (60 s at most). */
     private void awaitStandby() throws Exception {
+        awaitStandby(containerd.socket());
+    }
+
+    /** Until jshim's standby for the containerd at {@code socket} listens on its control socket (60 s at most). */
+    static void awaitStandby(Path socket) throws Exception {
         long deadline = System.nanoTime() + 60_000_000_000L;
-        while (!standbyListens()) {
+        while (!standbyListens(socket)) {
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("no standby ready within 60 s");
             }
@@ -182,8 +186,8 @@ public final class Bench {
         }
     }
 
-    private boolean standbyListens() throws IOException {
-        for (int pid : ShimMemory.standbyPids(containerd.socket())) {
+    private static boolean standbyListens(Path socket) throws IOException {
+        for (int pid : ShimMemory.standbyPids(socket)) {
             List<String> args = List.of(Files.readString(Path.of("/proc/" + pid + "/cmdline")).split("\0"));
             String control = args.get(args.size() - 2);
             if (Files.readString(Path.of("/proc/net/unix")).lines()
