@@ -251,15 +251,18 @@ standby_key() {
     standby="/run/jshim/standby/${k%% *}.sock"
 }
 
-# After a cold start has answered: the next standby, in the background at SCHED_IDLE (it never competes with the
-# pod being started), unless one lives or boots (it holds <key>.lock from boot until it is adopted or exits). Its
-# own log (refused handovers) is <key>.log until it is adopted; it exits when containerd ($PPID) is gone.
+# After a cold start has answered: the next standby, in the background at SCHED_IDLE, unless one lives or boots (it
+# holds <key>.lock from boot until it is adopted or exits). Its own log (refused handovers) is <key>.log until it
+# is adopted; it exits when containerd ($PPID) is gone. It boots 2 s after the start, once the pod this start is
+# for has started its containers: booting at once, even at SCHED_IDLE, slowed that pod's next calls on busy cores
+# (CRI StartContainer 300-360 ms against 243-267 ms with no standby booting, in the same bench run).
 boot_standby() {
     [ -n "$standby" ] || return 0
     jvm_setup
     [ -d /run/jshim/standby ] || mkdir -p -m 0700 /run/jshim/standby || return 0
     # shellcheck disable=SC2086
     (
+        sleep 2
         cd / && exec 8>"${standby%.sock}.lock" && flock -n 8 || exit 0
         ! grep -q -- " 00010000 0001 01 [0-9]* $standby\$" /proc/net/unix || exit 0
         # a background job of a script starts with SIGINT and SIGQUIT ignored, which a JVM keeps: perl sets them

@@ -23,7 +23,8 @@ import java.util.stream.Stream;
  * {@code make bench}: jshim against Debian's {@code containerd-shim-runc-v2} under one private containerd, taken
  * in turns (A B A B ...) so both see the same machine: latency of a cold and a warm {@code ctr run --rm /bin/true}
  * and of {@code ctr task exec /bin/true}, and the memory of the shim processes with 1, 10 and 100 containers;
- * then Kubernetes pods through containerd's CRI plugin ({@link CriBench}): pod start, and memory with 10 and 50 pods.
+ * then Kubernetes pods through containerd's CRI plugin ({@link CriBench}): pod start with and without a warm standby,
+ * and memory with 10 and 50 pods beside the standby's own.
  * Prints the issue's table and writes it as text and as a PNG chart. A benchmark, not a test: it fails on nothing
  * but a broken run.
  *
