@@ -189,7 +189,15 @@ public final class Bench {
 
     private static boolean standbyListens(Path socket) throws IOException {
         for (int pid : ShimMemory.standbyPids(socket)) {
-            List<String> args = List.of(Files.readString(Path.of("/proc/" + pid + "/cmdline")).split("\0"));
+            List<String> args;
+            try { // between the execs that boot it (perl, setsid, chrt, java) it may have no command line
+                args = List.of(Files.readString(Path.of("/proc/" + pid + "/cmdline")).split("\0"));
+            } catch (IOException gone) {
+                continue;
+            }
+            if (args.size() < 3 || !args.get(args.size() - 3).equals("standby")) {
+                continue;
+            }
             String control = args.get(args.size() - 2);
             if (Files.readString(Path.of("/proc/net/unix")).lines()
                     .anyMatch(l -> l.endsWith(" " + control) && l.contains(" 00010000 0001 01 "))) {

@@ -43,10 +43,7 @@ public final class CriProcesses {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             for (int pid : standbyPids(socket)) {
-                List<String> args = List.of(Files.readString(Path.of("/proc/" + pid + "/cmdline")).split("\0"));
-                String control = args.get(args.size() - 2);
-                if (Files.readString(Path.of("/proc/net/unix")).lines()
-                        .anyMatch(l -> l.endsWith(" " + control) && l.contains(" 00010000 0001 01 "))) {
+                if (listens(pid)) {
                     return pid;
                 }
             }
@@ -55,6 +52,25 @@ public final class CriProcesses {
             }
             Thread.sleep(20);
         }
+    }
+
+    /**
+     * Whether standby {@code pid} listens on its control socket, the second-last argument of its command line (read
+     * as it may be between the execs of perl, setsid, chrt and java, which boot it: then false).
+     */
+    private static boolean listens(int pid) throws IOException {
+        List<String> args;
+        try {
+            args = List.of(Files.readString(Path.of("/proc/" + pid + "/cmdline")).split("\0"));
+        } catch (IOException gone) {
+            return false;
+        }
+        if (args.size() < 3 || !args.get(args.size() - 3).equals("standby")) {
+            return false;
+        }
+        String control = args.get(args.size() - 2);
+        return Files.readString(Path.of("/proc/net/unix")).lines()
+                .anyMatch(l -> l.endsWith(" " + control) && l.contains(" 00010000 0001 01 "));
     }
 
     /** jshim's waiting standbys for the containerd at {@code socket}, listening or still booting. */
