@@ -25,7 +25,7 @@ record Figure(String name, String unit, double jshim, double go, double jshimP90
             return "not measured";
         }
         if (Double.isNaN(must)) {
-            return "(no bound)";
+            return "no bound";
         }
         return jshim <= goalLimit() ? "goal met" : jshim <= mustLimit() ? "must met" : "MISSED";
     }
