@@ -12,7 +12,8 @@
 #    DeleteResponse protobuf, as DeleteCommand does.
 # JSHIM_NO_FASTPATH=1 sends everything to the JVM; JSHIM_PRINT_ADDRESS=1 prints the address the shell would use
 # (or "fallback") and exits, for the test that proves shell and Java agree. JSHIM_LAUNCH_LOG=<file> appends a line
-# for each JVM this script execs and each start it answers itself, for the tests that count JVMs.
+# for each JVM this script execs and each start it answers itself ("shell start ID join|cold|adopted": cold booted
+# a daemon JVM, adopted handed the group to a warm standby), for the tests and the bench that count JVMs.
 JSHIM_LAUNCHER="$0"
 export JSHIM_LAUNCHER
 libdir="@LIBDIR@"
@@ -76,11 +77,24 @@ parse() {
     [ $# -eq 1 ]
 }
 
-# One annotation's value from config.json; status 2 when the shell cannot be sure (several matches, escapes).
+# The two annotations a group can come from, the group's own and CRI's sandbox id, as found in config.json: one grep
+# for both (each fork costs a start milliseconds on busy cores, and a CRI pod runs two starts).
+read_annotations() {
+    found=$(grep -o -e '"io\.containerd\.runc\.v2\.group"[[:space:]]*:[[:space:]]*"[^"]*"' \
+        -e '"io\.kubernetes\.cri\.sandbox-id"[[:space:]]*:[[:space:]]*"[^"]*"' config.json 2>/dev/null) || found=""
+}
+
+# One annotation's value from $found; status 1 when it is not there or empty, 2 when the shell cannot be sure
+# (several matches, escapes).
 annotation() {
-    m=$(grep -o "\"$1\"[[:space:]]*:[[:space:]]*\"[^\"]*\"" config.json 2>/dev/null) || return 1
-    case "$m" in *"
-"*) return 2 ;; esac
+    m="" n=0
+    while IFS= read -r line; do
+        case "$line" in "\"$1\""*) m=$line; n=$((n + 1)) ;; esac
+    done <<EOF
+$found
+EOF
+    [ "$n" -ge 1 ] || return 1
+    [ "$n" -eq 1 ] || return 2
     value=${m#*:}
     value=${value#*\"}
     value=${value%\"}
@@ -93,14 +107,15 @@ group_address() {
     [ -n "$ns" ] && [ -n "$address" ] && [ -n "$id" ] || return 1
     # the group annotation, else the opt-in wide group JSHIM_GROUP (README), else CRI's pod, else the container
     group=""
-    annotation 'io\.containerd\.runc\.v2\.group'
+    read_annotations
+    annotation io.containerd.runc.v2.group
     case $? in
         0) group=$value ;;
         2) return 1 ;;
     esac
     if [ -z "$group" ] && [ -n "$JSHIM_GROUP" ]; then group="jshim-$JSHIM_GROUP"; fi
     if [ -z "$group" ]; then
-        annotation 'io\.kubernetes\.cri\.sandbox-id'
+        annotation io.kubernetes.cri.sandbox-id
         case $? in
             0) group=$value ;;
             2) return 1 ;;
@@ -220,7 +235,7 @@ prebound_daemon() {
                 while ($reply !~ /\n/ && ($ready = select(my $r = $rin, undef, undef, 1.5)) > 0) {
                     sysread($c, $reply, 256, length($reply)) or last;
                 }
-                if ($reply =~ /^adopted (\d+)\n/) { print "$1\n"; exit 0; }
+                if ($reply =~ /^adopted (\d+)\n/) { print "$1 adopted\n"; exit 0; }
                 kill(9, $peer) if $ready == 0 && $peer > 0;
             }
             close($c);
@@ -234,30 +249,39 @@ prebound_daemon() {
     ' "$socket" "$standby" "$ns" "$id" "$address" "$publish" "$debug" "@JAVA@" $opts $aot -cp "$daemon_cp" io.jshim.shim.cli.Main -namespace "$ns" \
         -address "$address" -publish-binary "$publish" -id "$id" $debug </dev/null 2>"$log" 9>&-) || return 1
     [ -n "$daemon" ] || return 1
+    case "$daemon" in *" adopted") how=adopted; daemon=${daemon% adopted} ;; esac # the launch log says so
     record_daemon "$daemon"
 }
 
 # The warm standby (io.jshim.shim.standby.Standby): a daemon JVM booted and trained while no pod waited, which a
 # cold start hands its group to instead of booting one. One per key: the containerd address, this binary and the
-# environment (JSHIM_* settings, TTRPC_ADDRESS...; not the per-start NAMESPACE and PWD), so it never serves a
-# containerd or settings it was not booted for. JSHIM_STANDBY=0: none is ever booted or asked.
+# environment (JSHIM_* settings, TTRPC_ADDRESS...), so it never serves a containerd or settings it was not booted
+# for. Not in the key: the per-start NAMESPACE and PWD, and PATH, which the adopted daemon takes from the handover
+# with the rest of the start's environment (its children, runc first, are looked up in it: ProcessEnvironment), and
+# which containerd 1.6's CRI plugin changes once, after its first pod (it appends /opt/nri/bin to its own PATH):
+# in the key, no pod's start would find the standby the first pod's start booted. JSHIM_STANDBY=0: none is ever
+# booted or asked.
 standby_key() {
     standby=""
     [ "${JSHIM_STANDBY:-1}" != 0 ] || return 0
     k=$({ printf '%s\n' "$address" "$JSHIM_LAUNCHER"
-        export -p | grep -v -e '^export NAMESPACE=' -e '^export PWD=' -e '^export OLDPWD='; } | sha256sum) || return 0
+        export -p | grep -v -e '^export NAMESPACE=' -e '^export PWD=' -e '^export OLDPWD=' -e '^export PATH='
+    } | sha256sum) || return 0
     standby="/run/jshim/standby/${k%% *}.sock"
 }
 
-# After a cold start has answered: the next standby, in the background at SCHED_IDLE (it never competes with the
-# pod being started), unless one lives or boots (it holds <key>.lock from boot until it is adopted or exits). Its
-# own log (refused handovers) is <key>.log until it is adopted; it exits when containerd ($PPID) is gone.
+# After a cold start has answered: the next standby, in the background at SCHED_IDLE, unless one lives or boots (it
+# holds <key>.lock from boot until it is adopted or exits). Its own log (refused handovers) is <key>.log until it
+# is adopted; it exits when containerd ($PPID) is gone. It boots 2 s after the start, once the pod this start is
+# for has started its containers: booting at once, even at SCHED_IDLE, slowed that pod's next calls on busy cores
+# (CRI StartContainer 300-360 ms against 243-267 ms with no standby booting, in the same bench run).
 boot_standby() {
     [ -n "$standby" ] || return 0
     jvm_setup
     [ -d /run/jshim/standby ] || mkdir -p -m 0700 /run/jshim/standby || return 0
     # shellcheck disable=SC2086
     (
+        sleep 2
         cd / && exec 8>"${standby%.sock}.lock" && flock -n 8 || exit 0
         ! grep -q -- " 00010000 0001 01 [0-9]* $standby\$" /proc/net/unix || exit 0
         # a background job of a script starts with SIGINT and SIGQUIT ignored, which a JVM keeps: perl sets them

@@ -91,7 +91,13 @@ public final class PrivateContainerd implements AutoCloseable {
      */
     public static PrivateContainerd startWithConfig(Path dir, String config, String... pathDirs)
             throws IOException, InterruptedException {
-        PrivateContainerd c = new PrivateContainerd(ContainerdRelease.SYSTEM, dir, java.util.Map.of(), Arrays.asList(pathDirs), false);
+        return startWithConfig(dir, config, false, java.util.Map.of(), pathDirs);
+    }
+
+    /** As {@link #startWithConfig(Path, String, String...)}; {@code standby} and {@code env} as in {@link #start}. */
+    public static PrivateContainerd startWithConfig(Path dir, String config, boolean standby,
+            java.util.Map<String, String> env, String... pathDirs) throws IOException, InterruptedException {
+        PrivateContainerd c = new PrivateContainerd(ContainerdRelease.SYSTEM, dir, env, Arrays.asList(pathDirs), standby);
         Files.createDirectories(dir);
         Files.writeString(dir.resolve("config.toml"), config);
         c.launch();

@@ -24,10 +24,16 @@ record Figure(String name, String unit, double jshim, double go, double jshimP90
         if (Double.isNaN(jshim)) {
             return "not measured";
         }
+        if (Double.isNaN(must)) {
+            return "no bound";
+        }
         return jshim <= goalLimit() ? "goal met" : jshim <= mustLimit() ? "must met" : "MISSED";
     }
 
     String bounds() {
+        if (Double.isNaN(must)) {
+            return "-";
+        }
         return relative ? "<= %.1fx / <= %.1fx".formatted(must, goal) : "<= %.0f / <= %.1f %s".formatted(must, goal, unit);
     }
 }

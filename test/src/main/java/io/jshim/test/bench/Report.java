@@ -40,6 +40,11 @@ final class Report {
         standby = m;
     }
 
+    /** The idle standby's memory for the chart's footer: the ctr part's, else the CRI part's. */
+    ShimMemory standby() {
+        return cold.isEmpty() ? cri.standby() : standby;
+    }
+
     Latencies warm(Shim s) {
         return warm.computeIfAbsent(s, k -> new Latencies());
     }
@@ -98,9 +103,14 @@ final class Report {
             b.append("%-48s %17s %17s %6.2fx %22s  %s%n".formatted(f.name(), js, gs, f.ratio(), f.bounds(),
                     f.verdict()));
         }
-        b.append(("%nthe idle standby (one per containerd and settings; a node pays it once, beside every figure"
-                + " above): %d process(es), RSS %.1f MB, PSS %.1f MB, %d threads%n").formatted(standby.processes(),
-                standby.rssMb(), standby.pssMb(), standby.threads()));
+        if (!cold.isEmpty()) {
+            b.append(("%nthe idle standby (one per containerd and settings; a node pays it once, beside every figure"
+                    + " above): %d process(es), RSS %.1f MB, PSS %.1f MB, %d threads%n").formatted(standby.processes(),
+                    standby.rssMb(), standby.pssMb(), standby.threads()));
+        }
+        if (memory.isEmpty()) {
+            return b.append(cri.text()).toString();
+        }
         b.append(("%nshim processes (sums over every shim process alive), steady state (12 s after the starts;"
                 + " RSS at 3 s beside it):%n").formatted());
         b.append("%-8s %-32s %6s %10s %10s %10s %10s %8s %14s%n".formatted("shim", "containers", "procs", "RSS MB",

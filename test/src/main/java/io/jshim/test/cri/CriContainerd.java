@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,9 +49,20 @@ public final class CriContainerd implements AutoCloseable {
      * PATH: where containerd-shim-jshim-v2 is) and imports the images.
      */
     public static CriContainerd start(Path dir, String... pathDirs) throws Exception {
+        return start(dir, false, Map.of(), pathDirs);
+    }
+
+    /**
+     * As {@link #start(Path, String...)}; {@code standby}: jshim keeps a warm standby for this containerd (the CRI
+     * plugin's shim starts carry one environment, so each finds the standby the previous start booted);
+     * {@code env} goes into containerd's environment and so its shims' (e.g. JSHIM_LAUNCH_LOG).
+     */
+    public static CriContainerd start(Path dir, boolean standby, Map<String, String> env, String... pathDirs)
+            throws Exception {
         CriImages images = CriImages.build(dir.resolve("images"));
         Path cd = dir.resolve("cd");
-        PrivateContainerd containerd = PrivateContainerd.startWithConfig(cd, config(cd, images.pause()), pathDirs);
+        PrivateContainerd containerd = PrivateContainerd.startWithConfig(cd, config(cd, images.pause()), standby, env,
+                pathDirs);
         try {
             CriContainerd c = new CriContainerd(containerd, CriClient.connect(PrivateContainerd.socketIn(cd),
                     Duration.ofSeconds(120)), images);
@@ -66,7 +78,9 @@ public final class CriContainerd implements AutoCloseable {
 
     /**
      * containerd 1.6's config (version 2). {@code restrict_oom_score_adj}: the pause container asks for -998, and a
-     * root without CAP_SYS_RESOURCE cannot lower its score; containerd then caps the request at its own score.
+     * root without CAP_SYS_RESOURCE cannot lower its score; containerd then caps the request at its own score. The
+     * log level is {@code info}, or the system property {@code jshim.cri.log} ({@code debug}: containerd logs each
+     * shim call, and passes {@code -debug} to the shims, whose daemons then log each request and their start-up).
      */
     static String config(Path dir, String pauseImage) {
         Path socket = PrivateContainerd.socketIn(dir);
@@ -79,7 +93,7 @@ public final class CriContainerd implements AutoCloseable {
                 [ttrpc]
                   address = "%2$s.ttrpc"
                 [debug]
-                  level = "info"
+                  level = "%4$s"
                 [plugins."io.containerd.grpc.v1.cri"]
                   sandbox_image = "%3$s"
                   restrict_oom_score_adj = true
@@ -95,7 +109,7 @@ public final class CriContainerd implements AutoCloseable {
                   [plugins."io.containerd.grpc.v1.cri".cni]
                     bin_dir = "%1$s/cni/bin"
                     conf_dir = "%1$s/cni/net.d"
-                """.formatted(dir, socket, pauseImage);
+                """.formatted(dir, socket, pauseImage, System.getProperty("jshim.cri.log", "info"));
     }
 
     public CriClient client() {

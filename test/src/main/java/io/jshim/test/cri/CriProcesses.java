@@ -35,6 +35,60 @@ public final class CriProcesses {
         return pids;
     }
 
+    /**
+     * The pid of jshim's warm standby for the containerd at {@code socket} once it listens on its control socket
+     * ({@code ... standby CONTROL CONTAINERD_PID}, working directory /: not adopted); fails after {@code timeout}.
+     */
+    public static int awaitStandby(Path socket, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            for (int pid : standbyPids(socket)) {
+                if (listens(pid)) {
+                    return pid;
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no standby listening after " + timeout + ": " + standbyPids(socket));
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /**
+     * Whether standby {@code pid} listens on its control socket, the second-last argument of its command line (read
+     * as it may be between the execs of perl, setsid, chrt and java, which boot it: then false).
+     */
+    private static boolean listens(int pid) throws IOException {
+        List<String> args;
+        try {
+            args = List.of(Files.readString(Path.of("/proc/" + pid + "/cmdline")).split("\0"));
+        } catch (IOException gone) {
+            return false;
+        }
+        if (args.size() < 3 || !args.get(args.size() - 3).equals("standby")) {
+            return false;
+        }
+        String control = args.get(args.size() - 2);
+        return Files.readString(Path.of("/proc/net/unix")).lines()
+                .anyMatch(l -> l.endsWith(" " + control) && l.contains(" 00010000 0001 01 "));
+    }
+
+    /** jshim's waiting standbys for the containerd at {@code socket}, listening or still booting. */
+    public static List<Integer> standbyPids(Path socket) {
+        List<Integer> standbys = new ArrayList<>();
+        for (int pid : shimPids(socket)) {
+            try {
+                if (commandLine(pid).contains(" standby ")
+                        && Files.readSymbolicLink(Path.of("/proc/" + pid + "/cwd")).toString().equals("/")) {
+                    standbys.add(pid);
+                }
+            } catch (IOException gone) {
+                // exited or adopted meanwhile
+            }
+        }
+        return standbys;
+    }
+
     public static int parent(int pid) throws IOException {
         String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
         // after "(comm)", which may hold spaces: state, then ppid
