@@ -51,6 +51,9 @@ public final class Standby {
         String containerdStart = ContainerdProcess.startTime(settings.containerdPid());
         if (containerdStart == null) {
             log.info("standby: containerd (pid {}) is gone before boot; exiting", settings.containerdPid());
+            // the launcher locked <key>.lock for this boot (fd 8, inherited): its files go with it, as below
+            Files.deleteIfExists(settings.lock());
+            Files.deleteIfExists(logFile());
             return 0;
         }
         int lockFd = heldFd(settings.lock());
