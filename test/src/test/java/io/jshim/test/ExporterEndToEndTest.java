@@ -78,7 +78,7 @@ class ExporterEndToEndTest {
                         v -> v.size() == 1 && v.getFirst() >= 1);
                 q.await("jshim_runc_calls_total{%s,pid=\"" + a + "\",subcommand=\"exec\"}",
                         v -> v.size() == 1 && v.getFirst() >= 1);
-                q.await("jshim_containers{%s,pid=\"" + b + "\"}", v -> v.equals(List.of(1.0)));
+                q.await("jshim_containers{%s,pid=\"" + b + "\",state=\"running\"}", v -> v.equals(List.of(1.0)));
                 q.await("jshim_daemon_scrape_duration_seconds{%s}", v -> v.size() == 2);
                 String text = get(exporterPort, "/metrics").body();
                 promtoolAccepts(text);
