@@ -25,7 +25,7 @@ public final class DaemonRegistry {
     private final Path socket;
     private final String namespace;
     private final String containerdAddress;
-    /** {@code ttrpc} or {@code grpc}: how the daemon serves (the exporter scrapes ttrpc daemons). */
+    /** {@code ttrpc} or {@code grpc}: how the daemon serves, so how the exporter asks it. */
     private final String protocol;
     /** The file written; guarded by this. */
     private Path written;

@@ -51,9 +51,7 @@ public final class ExporterHttp {
     public String metrics() throws IOException, InterruptedException {
         Discovery.Found found = discovery.discover();
         staleRemoved.addAndGet(found.removed());
-        // a gRPC daemon (containerd 2.x, JSHIM_PROTOCOL=grpc) has no ttrpc socket to ask: not scraped (yet)
-        List<Scraper.Result> results = scraper.scrapeAll(found.targets().stream()
-                .filter(t -> t.protocol().equals(Target.TTRPC)).toList());
+        List<Scraper.Result> results = scraper.scrapeAll(found.targets());
         for (Scraper.Result r : results) {
             Target t = r.target();
             if (r.outcome() instanceof Scraper.Down d) {

@@ -16,7 +16,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Reads every daemon's metrics at once, each on a virtual thread of its own, each within {@code timeout}: a daemon
+ * Reads every daemon's metrics at once ({@code jshim.metrics.v1.Metrics/Get}, over ttrpc or gRPC as the daemon's
+ * registration says), each on a virtual thread of its own, each within {@code timeout}: a daemon
  * that is stopped, stuck or killed half-way is reported down when its time is up; the scrape never waits longer.
  */
 public record Scraper(Duration timeout) {
@@ -57,15 +58,41 @@ public record Scraper(Duration timeout) {
 
     private Result scrape(Target t) {
         long start = System.nanoTime();
-        Outcome outcome;
-        try (TtrpcClient client = TtrpcClient.connect(t.socket(), EventLoops.shared(), timeout)) {
-            Duration left = timeout.minusNanos(System.nanoTime() - start);
-            GetResponse r = client.call(MetricsRpc.SERVICE, MetricsRpc.GET, GetRequest.getDefaultInstance(),
-                    GetResponse.parser(), left.isNegative() ? Duration.ZERO : left, null);
-            outcome = new Up(TextFormat.parse(r.getText()));
-        } catch (IOException | TtrpcException | IllegalArgumentException e) {
-            outcome = new Down(e.getMessage());
-        }
+        Outcome outcome = switch (t.protocol()) {
+            case Target.TTRPC -> overTtrpc(t, start);
+            case Target.GRPC -> overGrpc(t, start);
+            default -> new Down("protocol " + t.protocol() + " unknown to this exporter");
+        };
         return new Result(t, outcome, (System.nanoTime() - start) / 1e9);
+    }
+
+    private Outcome overTtrpc(Target t, long start) {
+        try (TtrpcClient client = TtrpcClient.connect(t.socket(), EventLoops.shared(), timeout)) {
+            GetResponse r = client.call(MetricsRpc.SERVICE, MetricsRpc.GET, GetRequest.getDefaultInstance(),
+                    GetResponse.parser(), left(start), null);
+            return new Up(TextFormat.parse(r.getText()));
+        } catch (IOException | TtrpcException | IllegalArgumentException e) {
+            return new Down(e.getMessage());
+        }
+    }
+
+    /**
+     * A daemon serving gRPC ({@code JSHIM_PROTOCOL=grpc}) answers the same Get on its gRPC socket. The gRPC client is
+     * named only here, so the exporter loads gRPC's classes (jshim-grpc.jar) when it first meets such a daemon.
+     */
+    private Outcome overGrpc(Target t, long start) {
+        try {
+            return new Up(TextFormat.parse(io.jshim.shim.grpc.GrpcMetricsClient.get(t.socket(), left(start))));
+        } catch (io.jshim.shim.grpc.GrpcMetricsClient.Failure | IllegalArgumentException e) {
+            return new Down(e.getMessage());
+        } catch (LinkageError e) {
+            return new Down("no gRPC client on the exporter's class path (jshim-grpc.jar): " + e);
+        }
+    }
+
+    /** What is left of the daemon's {@code timeout} since {@code start}. */
+    private Duration left(long start) {
+        Duration left = timeout.minusNanos(System.nanoTime() - start);
+        return left.isNegative() ? Duration.ZERO : left;
     }
 }

@@ -9,7 +9,7 @@ import java.util.Optional;
 public record Target(int pid, long startTime, Path socket, String namespace, String containerdAddress,
         String protocol) {
     public static final String TTRPC = "ttrpc";
-
+    public static final String GRPC = "grpc";
 
     /** The registration {@link DaemonRegistry#register} wrote; empty when a field is missing or malformed. */
     static Optional<Target> parse(String text) {
