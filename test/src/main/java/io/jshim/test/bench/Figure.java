@@ -34,6 +34,12 @@ record Figure(String name, String unit, double jshim, double go, double jshimP90
         if (Double.isNaN(must)) {
             return "-";
         }
-        return relative ? "<= %.1fx / <= %.1fx".formatted(must, goal) : "<= %.0f / <= %.1f %s".formatted(must, goal, unit);
+        return relative ? "<= %sx / <= %sx".formatted(plain(must), plain(goal))
+                : "<= %s / <= %s %s".formatted(plain(must), plain(goal), unit);
+    }
+
+    /** A bound as the issue writes it: 1.15, 1.5, 45 (no rounding that would misstate it, no trailing zeros). */
+    private static String plain(double bound) {
+        return java.math.BigDecimal.valueOf(bound).stripTrailingZeros().toPlainString();
     }
 }

@@ -71,7 +71,7 @@ final class Report {
             f.addAll(cri.figures());
             return f;
         }
-                f.add(latency("cold ctr run --rm /bin/true, no standby", cold(j), cold(g), 3.0, 1.5));
+        f.add(latency("cold ctr run --rm /bin/true, no standby", cold(j), cold(g), 3.0, 1.5));
         f.add(latency("cold ctr run --rm /bin/true, a standby waits", coldStandby(j), coldStandby(g), 1.5, 1.15));
         f.add(latency("warm ctr run --rm /bin/true (joins a group)", warm(j), warm(g), 1.3, 1.0));
         f.add(latency("ctr task exec /bin/true", exec(j), exec(g), 1.2, 1.0));
