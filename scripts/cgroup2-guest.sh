@@ -4,7 +4,8 @@
 # whose own memory controller is on cgroup v1 (CgroupV2GuestTest).
 #
 # Usage: cgroup2-guest.sh OUTDIR DEADLINE_SECONDS COMMAND...
-#   OUTDIR    a directory (not under /tmp, /run or /dev) shared read-write with the guest at the same path; the
+#   OUTDIR    a directory shared read-write with the guest at the same path (under this repository, or anywhere
+#             but /tmp, /var/tmp, /root, /run and /dev, which the guest mounts its own file systems on); the
 #             guest writes there: console.log (serial), booted (guest uptime when the command starts), rc, and
 #             whatever COMMAND writes.
 #   COMMAND   runs as root in the guest with cgroup2 mounted at /sys/fs/cgroup (no v1 hierarchy: cgroup_no_v1=all),
@@ -24,13 +25,17 @@ if [ "${1:-}" = --stage2 ]; then
   mkdir -p /dev/pts /dev/shm
   mount -t devpts devpts /dev/pts
   mount -t tmpfs shm /dev/shm
-  # the host's Maven repository stays visible under the writable /root: the command's class path names its jars
+  # the host's Maven repository stays visible under the writable /root, and this repository wherever it is (a CI
+  # clone may be under /tmp or /root): the command's class path names their jars and the installed shim
   [ -d /root/.m2 ] && mkdir -p /dev/.m2 && mount --bind /root/.m2 /dev/.m2
+  repo=$(cd "$(dirname "$0")/.." && pwd)
+  case "$repo" in /tmp/* | /var/tmp/* | /root/*) mkdir -p /dev/.repo && mount --bind "$repo" /dev/.repo ;; esac
   for d in /tmp /run /var/tmp /root /var/lib/containerd; do
     [ -d "$d" ] && mount -t tmpfs -o mode=1777 tmpfs "$d"
   done
   chmod 700 /root
   [ -d /dev/.m2 ] && mkdir -p /root/.m2 && mount --move /dev/.m2 /root/.m2
+  [ -d /dev/.repo ] && mkdir -p "$repo" && mount --move /dev/.repo "$repo"
   mkdir -p "$out" && mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=none out "$out"
   mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup
   # every controller the kernel offers, for the root's children (the cgroups containers and shims land in)
@@ -56,10 +61,17 @@ fi
 
 [ $# -ge 3 ] || { echo "usage: $0 OUTDIR DEADLINE_SECONDS COMMAND..." >&2; exit 2; }
 out=$(realpath -m "$1"); deadline=$2; shift 2
-case "$out" in /tmp/* | /run/* | /dev/* | /proc/* | /sys/* | /var/tmp/* | /root/*)
-  echo "cgroup2-guest: OUTDIR $out is under a directory the guest mounts a tmpfs or pseudo fs on" >&2; exit 2;;
-esac
 here=$(cd "$(dirname "$0")" && pwd)
+repo=$(realpath -m "$(dirname "$here")")
+case "$repo" in /run/* | /dev/* | /proc/* | /sys/*)
+  echo "cgroup2-guest: this repository ($repo) is under a directory the guest mounts a tmpfs or pseudo fs on" >&2
+  exit 2;;
+esac
+case "$out" in
+  "$repo"/*) ;; # the guest keeps the repository visible (--stage2)
+  /tmp/* | /run/* | /dev/* | /proc/* | /sys/* | /var/tmp/* | /root/*)
+    echo "cgroup2-guest: OUTDIR $out is under a directory the guest mounts a tmpfs or pseudo fs on" >&2; exit 2;;
+esac
 script="$here/$(basename "$0")"
 fail() { echo "cgroup2-guest: $*" >&2; exit 125; }
 
