@@ -45,9 +45,13 @@ stress:
 	$(MAKE) test SCALE=full
 
 # The end-to-end tests against containerd 2.x (JUnit tag containerd2, left out of make test): the release's
-# tarball from CONTAINERD2_DIR (by default ../shared/containerd-2.3.4 beside the repository) is unpacked into the
-# build directory and its containerd, ctr and runc shim are run privately. Without the tarball this fails.
-CONTAINERD2_DIR     ?= ../shared/containerd-2.3.4
+# tarball from CONTAINERD2_DIR (by default ../shared/containerd-2.3.4 beside the repository, or beside the
+# repository this one was cloned from: a CI clone made elsewhere) is unpacked into the build directory and its
+# containerd, ctr and runc shim are run privately. Without the tarball this fails.
+CONTAINERD2_DIR     ?= $(shell d=../shared/containerd-2.3.4; \
+  o=$$(git config --get remote.origin.url 2>/dev/null); o=$$(echo "$$o" | sed "s|^file://||"); \
+  if [ ! -d "$$d" ] && [ -n "$$o" ] && [ -d "$$(dirname "$$o")/shared/containerd-2.3.4" ]; then \
+    d=$$(dirname "$$o")/shared/containerd-2.3.4; fi; echo "$$d")
 CONTAINERD2_TARBALL ?= containerd-2.3.4-linux-amd64.tar.xz
 CONTAINERD2_BUILD   := $(CURDIR)/test/target/containerd2
 
