@@ -13,8 +13,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -252,6 +254,7 @@ public final class PrivateContainerd implements AutoCloseable {
     public void close() throws InterruptedException {
         stop();
         String marker = "-address\0" + socket + "\0";
+        Set<String> killed = new HashSet<>();
         try (var procs = Files.list(Path.of("/proc"))) {
             for (Path p : procs.filter(d -> d.getFileName().toString().matches("\\d+")).toList()) {
                 try {
@@ -259,6 +262,7 @@ public final class PrivateContainerd implements AutoCloseable {
                     if (cmdline.contains(marker)) {
                         int pid = Integer.parseInt(p.getFileName().toString());
                         Posix.kill(pid, 9);
+                        killed.add(Integer.toString(pid));
                         removeStandbyFiles(cmdline);
                         // a shim JVM that a test attached jcmd to leaves its attach socket when killed
                         Files.deleteIfExists(Path.of(System.getProperty("java.io.tmpdir"), ".java_pid" + pid));
@@ -270,7 +274,31 @@ public final class PrivateContainerd implements AutoCloseable {
         } catch (IOException ignored) {
             // no /proc: nothing to do
         }
+        removeDaemonRegistrations(killed);
         deleteRuncRoot(namespace);
+    }
+
+    /**
+     * The node exporter's registrations (/run/jshim/daemons/PID) of this containerd's daemons that are gone: a daemon
+     * a test SIGKILLed cannot remove its own (the exporter would, at its next scrape; a test leaves none behind).
+     */
+    private void removeDaemonRegistrations(Set<String> killed) {
+        String mine = "containerd_address=" + socket + "\n";
+        try (var files = Files.list(Path.of("/run/jshim/daemons"))) {
+            for (Path f : files.toList()) {
+                try {
+                    String pid = f.getFileName().toString();
+                    if (Files.readString(f).contains(mine)
+                            && (killed.contains(pid) || !Files.exists(Path.of("/proc", pid)))) {
+                        Files.deleteIfExists(f);
+                    }
+                } catch (IOException | RuntimeException gone) {
+                    // removed meanwhile
+                }
+            }
+        } catch (IOException none) {
+            // no registry: no daemon of ours registered
+        }
     }
 
     /** A killed standby's control socket, lock and log ({@code ... standby <control>.sock <containerd pid>}). */
