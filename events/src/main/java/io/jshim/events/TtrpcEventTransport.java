@@ -5,7 +5,6 @@ import com.google.protobuf.CodedOutputStream;
 import io.jshim.ttrpc.Code;
 import io.jshim.ttrpc.TtrpcClient;
 import io.jshim.ttrpc.TtrpcException;
-import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,13 +25,11 @@ public final class TtrpcEventTransport implements EventTransport {
             Code.FAILED_PRECONDITION, Code.UNIMPLEMENTED, Code.PERMISSION_DENIED);
 
     private final Path socket;
-    private final EventLoopGroup group;
     /** Confined to the forwarder thread. */
     private TtrpcClient client;
 
-    public TtrpcEventTransport(Path socket, EventLoopGroup group) {
+    public TtrpcEventTransport(Path socket) {
         this.socket = socket;
-        this.group = group;
     }
 
     /** Accepts containerd's address forms: a path, or {@code unix://path}. */
@@ -44,7 +41,7 @@ public final class TtrpcEventTransport implements EventTransport {
     public void forward(ByteString envelope, String namespace) throws Exception {
         if (client == null || !client.isOpen()) {
             closeClient();
-            client = TtrpcClient.connect(socket, group, CONNECT_TIMEOUT);
+            client = TtrpcClient.connect(socket, CONNECT_TIMEOUT);
         }
         try {
             client.call(SERVICE, "Forward", forwardRequest(envelope), CALL_TIMEOUT,

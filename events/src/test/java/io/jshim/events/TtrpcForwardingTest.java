@@ -8,7 +8,6 @@ import io.jshim.proto.eventsvc.Envelope;
 import io.jshim.proto.eventsvc.ForwardRequest;
 import io.jshim.proto.events.TaskExit;
 import io.jshim.ttrpc.Code;
-import io.jshim.ttrpc.EventLoops;
 import io.jshim.ttrpc.TtrpcException;
 import io.jshim.ttrpc.TtrpcServer;
 import java.nio.file.Path;
@@ -27,7 +26,6 @@ class TtrpcForwardingTest {
 
     private static TtrpcServer receiver(Path socket, List<Envelope> sink) throws Exception {
         return TtrpcServer.builder()
-                .eventLoopGroup(EventLoops.shared())
                 .register(TtrpcEventTransport.SERVICE, "Forward", ForwardRequest.parser(), (ctx, req) -> {
                     if (!req.getEnvelope().getTopic().startsWith("/")) {
                         throw new TtrpcException(Code.INVALID_ARGUMENT, "bad topic");
@@ -58,7 +56,7 @@ class TtrpcForwardingTest {
         TtrpcServer first = receiver(socket, got);
         EventQueue q = new EventQueue("default");
         ContainerdForwarder f = new ContainerdForwarder(q,
-                new TtrpcEventTransport(socket, EventLoops.shared())).start();
+                new TtrpcEventTransport(socket)).start();
         int n = 300;
         for (int i = 0; i < n / 3; i++) {
             q.publish(TaskExit.newBuilder().setContainerId("c").setId("p" + i).build());

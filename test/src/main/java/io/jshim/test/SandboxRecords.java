@@ -50,7 +50,7 @@ public final class SandboxRecords {
         Metadata headers = new Metadata();
         headers.put(Metadata.Key.of("containerd-namespace", Metadata.ASCII_STRING_MARSHALLER), containerd.namespace());
         ManagedChannel channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(containerd.socket().toString()))
-                .channelType(EpollDomainSocketChannel.class).eventLoopGroup(io.jshim.ttrpc.EventLoops.shared()).usePlaintext().build();
+                .channelType(EpollDomainSocketChannel.class).eventLoopGroup(io.jshim.shim.grpc.EventLoops.shared()).usePlaintext().build();
         try {
             io.grpc.Channel withNamespace = io.grpc.ClientInterceptors.intercept(channel,
                     MetadataUtils.newAttachHeadersInterceptor(headers));

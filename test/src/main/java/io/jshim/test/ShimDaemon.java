@@ -4,7 +4,6 @@ import io.jshim.reaper.CommandResult;
 import io.jshim.reaper.Monitor;
 import io.jshim.reaper.Reaper;
 import io.jshim.reaper.SpawnSpec;
-import io.jshim.ttrpc.EventLoops;
 import io.jshim.ttrpc.TtrpcClient;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -53,7 +52,7 @@ public final class ShimDaemon {
 
     /** A ttrpc client on the daemon's socket, as containerd connects (same uid: root). */
     public TtrpcClient connect() throws IOException {
-        return TtrpcClient.connect(socket, EventLoops.shared(), Duration.ofSeconds(5));
+        return TtrpcClient.connect(socket, Duration.ofSeconds(5));
     }
 
     public boolean alive() {

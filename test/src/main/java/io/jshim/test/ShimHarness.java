@@ -8,7 +8,6 @@ import io.jshim.events.EventQueue;
 import io.jshim.reaper.Reaper;
 import io.jshim.shim.face.TtrpcTaskFace;
 import io.jshim.shim.task.TaskService;
-import io.jshim.ttrpc.EventLoops;
 import io.jshim.ttrpc.TtrpcClient;
 import io.jshim.ttrpc.TtrpcException;
 import io.jshim.ttrpc.TtrpcServer;
@@ -57,9 +56,9 @@ public final class ShimHarness implements AutoCloseable {
                     shutdownRequested.countDown();
                 });
         Path socket = dir.resolve("shim.sock");
-        server = TtrpcTaskFace.register(TtrpcServer.builder().eventLoopGroup(EventLoops.shared()), tasks).build()
+        server = TtrpcTaskFace.register(TtrpcServer.builder(), tasks).build()
                 .bind(socket);
-        client = TtrpcClient.connect(socket, EventLoops.shared(), Duration.ofSeconds(5));
+        client = TtrpcClient.connect(socket, Duration.ofSeconds(5));
     }
 
     /** The socket the Task service is served on. */

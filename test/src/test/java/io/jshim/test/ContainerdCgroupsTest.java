@@ -11,7 +11,6 @@ import com.google.protobuf.Empty;
 import io.jshim.proto.task.UpdateTaskRequest;
 import io.jshim.reaper.Child;
 import io.jshim.reaper.Posix;
-import io.jshim.ttrpc.EventLoops;
 import io.jshim.ttrpc.TtrpcClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -86,7 +85,7 @@ class ContainerdCgroupsTest {
                     .resolve(containerd.namespace()).resolve(id).resolve("address"));
             byte[] resources = ("{\"memory\":{\"limit\":" + (128 * MIB) + "}}").getBytes(StandardCharsets.UTF_8);
             try (TtrpcClient shim = TtrpcClient.connect(Path.of(address.substring("unix://".length())),
-                    EventLoops.shared(), Duration.ofSeconds(5))) {
+                    Duration.ofSeconds(5))) {
                 shim.call(ShimHarness.V2, "Update", UpdateTaskRequest.newBuilder().setId(id)
                                 .setResources(Any.newBuilder()
                                         .setTypeUrl("types.containerd.io/opencontainers/runtime-spec/1/LinuxResources")

@@ -13,7 +13,6 @@ import io.jshim.proto.eventsvc.ForwardRequest;
 import io.jshim.reaper.Child;
 import io.jshim.reaper.Posix;
 import io.jshim.ttrpc.Code;
-import io.jshim.ttrpc.EventLoops;
 import io.jshim.ttrpc.TtrpcClient;
 import io.jshim.ttrpc.TtrpcException;
 import java.nio.file.Files;
@@ -42,8 +41,7 @@ class ContainerdForwardInteropTest {
         try (PrivateContainerd containerd = PrivateContainerd.start(dir.resolve("cd"))) {
             Path events = dir.resolve("events.txt");
             Child watcher = containerd.ctrBackground(events, "events");
-            try (TtrpcClient client = TtrpcClient.connect(containerd.ttrpcSocket(), EventLoops.shared(),
-                    Duration.ofSeconds(5))) {
+            try (TtrpcClient client = TtrpcClient.connect(containerd.ttrpcSocket(), Duration.ofSeconds(5))) {
                 TaskExit exit = TaskExit.newBuilder().setContainerId("jshim-interop").setId("jshim-interop")
                         .setPid(4242).setExitStatus(7).setExitedAt(Event.toTimestamp(Instant.now())).build();
                 // ctr events subscribes asynchronously: forward until it shows, as a user watching would.

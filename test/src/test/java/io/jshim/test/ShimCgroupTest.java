@@ -13,7 +13,6 @@ import io.jshim.reaper.Monitor;
 import io.jshim.reaper.Posix;
 import io.jshim.reaper.Reaper;
 import io.jshim.reaper.SpawnSpec;
-import io.jshim.ttrpc.EventLoops;
 import io.jshim.ttrpc.TtrpcClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,7 +47,7 @@ class ShimCgroupTest {
         String address = start.stdoutText();
         int daemon;
         try (TtrpcClient shim = TtrpcClient.connect(Path.of(address.substring("unix://".length())),
-                EventLoops.shared(), Duration.ofSeconds(10))) {
+                Duration.ofSeconds(10))) {
             Map<String, String> md = Map.of("containerd-namespace-ttrpc", namespace);
             daemon = shim.call(ShimHarness.V2, "Connect", ConnectRequest.newBuilder().setId("cg-1").build(),
                     ConnectResponse.parser(), Duration.ofSeconds(120), md).getShimPid();

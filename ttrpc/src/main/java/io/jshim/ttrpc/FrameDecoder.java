@@ -1,26 +1,30 @@
 package io.jshim.ttrpc;
 
 import com.google.protobuf.UnsafeByteOperations;
-import io.netty.buffer.ByteBuf;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.ByteToMessageDecoder;
+import java.nio.ByteBuffer;
 import java.util.List;
 
 /**
- * Splits the byte stream into {@link InboundFrame}s.
+ * Splits a byte stream into {@link InboundFrame}s: the reader hands it each chunk it read ({@link #decode}) and
+ * says when the input ended ({@link #finish}).
  *
- * <p>Unlike a LengthFieldBasedFrameDecoder, a frame over 4 MiB does not fail the channel: its
- * body is skipped as it arrives (never buffered) and an {@link OversizedFrame} is emitted once
- * the whole body has gone by, so the next frame is read from the right offset.
+ * <p>A frame over 4 MiB does not fail the connection: its body is skipped as it arrives (never buffered) and an
+ * {@link OversizedFrame} is produced once the whole body has gone by, so the next frame is read from the right
+ * offset. If the input ends inside a frame, {@link #finish} throws {@link TruncatedFrameException}.
  *
- * <p>If the input ends inside a frame, a {@link TruncatedFrameException} is fired down the
- * pipeline; the connection handler closes the connection on it.
+ * <p>A body is filled straight from the chunks as they arrive, allocated only once its first byte is here and, for
+ * a large body, once the {@link BodyBudget} grants it: the reader blocks in {@link #decode} until then (so that
+ * peer's reads pause), or returns early when the connection is abandoned meanwhile.
  *
- * <p>One instance per channel (it is stateful); all state is touched only by the channel's
- * event loop.
+ * <p>One instance per connection (it is stateful), used by its reader thread only.
  */
-public final class FrameDecoder extends ByteToMessageDecoder {
+public final class FrameDecoder {
     private final BodyBudget budget;
+    /** Whether to give up waiting for budget (the connection is closing); read by the budget's wait. */
+    private final BodyBudget.Abandon abandoned;
+    /** The header being read: {@link Frame#HEADER_LENGTH} bytes, {@code headerFilled} of them so far. */
+    private final byte[] header = new byte[Frame.HEADER_LENGTH];
+    private int headerFilled;
     // Header of the frame being read; valid while haveHeader or discardRemaining > 0.
     private boolean haveHeader;
     private long length;
@@ -29,99 +33,113 @@ public final class FrameDecoder extends ByteToMessageDecoder {
     private int flags;
     /** Bytes of an oversized body still to skip; 0 when not discarding. */
     private long discardRemaining;
-    /**
-     * The body being read, filled as bytes arrive: a body is never accumulated in the channel's
-     * (pooled, direct) cumulation buffer and then copied, so a 4 MiB body costs 4 MiB of heap
-     * once, not 4 MiB of direct memory the pool keeps afterwards plus the copy. Allocated only
-     * once the first body byte is here and, for a large body, once the budget grants it, so a
-     * header alone costs nothing.
-     */
+    /** The body being read, filled as bytes arrive; null until its first byte (and budget) is here. */
     private byte[] body;
     private int filled;
     /** Bytes of the budget this connection holds (0 or the current large body's length). */
     private long reserved;
-    /** Waiting for budget: reading is off until it is granted. */
-    private boolean waiting;
 
-    /** A decoder with no limit on bodies held (for clients). */
+    /** A decoder with no limit on bodies held (for clients and tests). */
     public FrameDecoder() {
-        this(BodyBudget.unlimited());
+        this(BodyBudget.unlimited(), () -> false);
     }
 
-    FrameDecoder(BodyBudget budget) {
+    FrameDecoder(BodyBudget budget, BodyBudget.Abandon abandoned) {
         this.budget = budget;
+        this.abandoned = abandoned;
     }
 
-    @Override
-    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-        if (discardRemaining > 0) {
-            int skip = (int) Math.min(discardRemaining, in.readableBytes());
-            in.skipBytes(skip);
-            discardRemaining -= skip;
-            if (discardRemaining == 0) {
-                out.add(new OversizedFrame(streamId, type, flags, length));
+    /**
+     * Consumes {@code in} (position to limit) and adds every frame it completes to {@code out}, in order. Leaves
+     * bytes unconsumed only when it gave up waiting for budget (the connection is being abandoned).
+     */
+    public void decode(ByteBuffer in, List<InboundFrame> out) {
+        while (in.hasRemaining()) {
+            if (discardRemaining > 0) {
+                int skip = (int) Math.min(discardRemaining, in.remaining());
+                in.position(in.position() + skip);
+                discardRemaining -= skip;
+                if (discardRemaining == 0) {
+                    out.add(new OversizedFrame(streamId, type, flags, length));
+                }
+                continue;
             }
-            return;
-        }
-        if (!haveHeader) {
-            if (in.readableBytes() < Frame.HEADER_LENGTH) {
-                return;
-            }
-            length = in.readUnsignedInt();
-            streamId = in.readInt();
-            type = in.readUnsignedByte();
-            flags = in.readUnsignedByte();
-            if (length > Frame.MAX_DATA_LENGTH) {
-                // Skipped on the next decode() call; ByteToMessageDecoder calls again because
-                // this call consumed bytes.
-                discardRemaining = length;
-                return;
-            }
-            haveHeader = true;
-        }
-        if (body == null) {
-            if (length > 0 && !in.isReadable()) {
-                return; // nothing of the body yet: allocate nothing
-            }
-            if (length > BodyBudget.SMALL && reserved == 0) {
-                if (waiting) {
+            if (!haveHeader) {
+                int chunk = Math.min(in.remaining(), Frame.HEADER_LENGTH - headerFilled);
+                in.get(header, headerFilled, chunk);
+                headerFilled += chunk;
+                if (headerFilled < Frame.HEADER_LENGTH) {
                     return;
                 }
-                if (!budget.tryAcquire(length, () -> grant(ctx))) {
-                    waiting = true;
-                    ctx.channel().config().setAutoRead(false);
-                    return;
+                headerFilled = 0;
+                ByteBuffer h = ByteBuffer.wrap(header); // big-endian, as the wire
+                length = Integer.toUnsignedLong(h.getInt(0));
+                streamId = h.getInt(4);
+                type = header[8] & 0xff;
+                flags = header[9] & 0xff;
+                if (length > Frame.MAX_DATA_LENGTH) {
+                    discardRemaining = length;
+                    continue;
                 }
-                reserved = length;
+                haveHeader = true;
+                if (length == 0) {
+                    emit(out, new byte[0]);
+                    continue;
+                }
+                continue; // the body's first byte may be in the next chunk: allocate nothing until it is here
             }
-            body = new byte[(int) length];
-            filled = 0;
+            if (body == null) {
+                if (length > BodyBudget.SMALL && reserved == 0) {
+                    if (!budget.acquire(length, abandoned)) {
+                        return; // abandoned while waiting
+                    }
+                    reserved = length;
+                }
+                body = new byte[(int) length];
+                filled = 0;
+            }
+            int chunk = (int) Math.min(in.remaining(), length - filled);
+            in.get(body, filled, chunk);
+            filled += chunk;
+            if (filled == length) {
+                byte[] data = body;
+                body = null;
+                releaseBudget();
+                emit(out, data);
+            }
         }
-        int chunk = (int) Math.min(in.readableBytes(), length - filled);
-        in.readBytes(body, filled, chunk);
-        filled += chunk;
-        if (filled < length) {
-            return;
-        }
-        byte[] data = body;
-        body = null;
+    }
+
+    private void emit(List<InboundFrame> out, byte[] data) {
         haveHeader = false;
-        releaseBudget();
         out.add(new Frame(streamId, type, flags, UnsafeByteOperations.unsafeWrap(data)));
     }
 
-    /** Called by the budget (any thread) when room may be free: retry on the event loop. */
-    private void grant(ChannelHandlerContext ctx) {
-        ctx.channel().eventLoop().execute(() -> {
-            if (!waiting || ctx.isRemoved()) {
-                return;
-            }
-            waiting = false;
-            ctx.channel().config().setAutoRead(true);
-            // Decode what is already buffered (the whole body may be here), then read on.
-            ctx.pipeline().fireChannelRead(io.netty.buffer.Unpooled.EMPTY_BUFFER);
-            ctx.read();
-        });
+    /**
+     * The input ended: fine between frames; inside one it throws {@link TruncatedFrameException} (Go's
+     * io.ErrUnexpectedEOF). Either way the decoder holds nothing afterwards.
+     */
+    public void finish() throws TruncatedFrameException {
+        boolean inFrame = haveHeader || discardRemaining > 0;
+        int partialHeader = headerFilled;
+        release();
+        if (inFrame) {
+            throw new TruncatedFrameException("input ended inside the body of a " + length + "-byte frame on stream "
+                    + Integer.toUnsignedString(streamId));
+        }
+        if (partialHeader > 0) {
+            throw new TruncatedFrameException("input ended inside a frame header (" + partialHeader + " of "
+                    + Frame.HEADER_LENGTH + " bytes)");
+        }
+    }
+
+    /** Drops a body being read and gives back its budget (the connection is closing). */
+    void release() {
+        haveHeader = false;
+        headerFilled = 0;
+        discardRemaining = 0;
+        body = null;
+        releaseBudget();
     }
 
     private void releaseBudget() {
@@ -129,31 +147,6 @@ public final class FrameDecoder extends ByteToMessageDecoder {
             long n = reserved;
             reserved = 0;
             budget.release(n);
-        }
-    }
-
-    @Override
-    protected void handlerRemoved0(ChannelHandlerContext ctx) {
-        body = null;
-        waiting = false;
-        releaseBudget();
-    }
-
-    @Override
-    protected void decodeLast(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-        // Every complete frame was already decoded by the time the input closes.
-        int leftover = in.readableBytes();
-        if (haveHeader || discardRemaining > 0 || leftover > 0) {
-            String where = haveHeader || discardRemaining > 0
-                    ? "inside the body of a " + length + "-byte frame on stream " + Integer.toUnsignedString(streamId)
-                    : "inside a frame header (" + leftover + " of " + Frame.HEADER_LENGTH + " bytes)";
-            in.skipBytes(leftover);
-            haveHeader = false;
-            body = null;
-            discardRemaining = 0;
-            waiting = false;
-            releaseBudget();
-            throw new TruncatedFrameException("input ended " + where);
         }
     }
 }

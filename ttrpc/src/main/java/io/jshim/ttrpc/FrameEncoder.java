@@ -1,40 +1,37 @@
 package io.jshim.ttrpc;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.channel.ChannelHandler.Sharable;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.EncoderException;
-import io.netty.handler.codec.MessageToByteEncoder;
-
 /**
- * Writes a {@link Frame} as header and body in one buffer, so a frame is a single outbound
- * message and frames written from different threads never interleave. A frame over 4 MiB is
- * refused (the write fails, nothing is sent), as Go's send() does.
+ * Writes a {@link Frame} as header and body in one array, so a frame is a single write and frames written from
+ * different threads never interleave (each write holds the connection's write lock). A frame over 4 MiB is refused
+ * (nothing is sent), as Go's send() does.
  */
-@Sharable
-public final class FrameEncoder extends MessageToByteEncoder<Frame> {
-    /** Stateless; one instance serves every channel. */
-    public static final FrameEncoder INSTANCE = new FrameEncoder();
-
-    public FrameEncoder() {
-        super(Frame.class);
+public final class FrameEncoder {
+    private FrameEncoder() {
     }
 
-    @Override
-    protected ByteBuf allocateBuffer(ChannelHandlerContext ctx, Frame frame, boolean preferDirect) {
+    /**
+     * The frame's wire bytes: u32 BE length, u32 BE stream id, u8 type, u8 flags, then the data.
+     *
+     * @throws IllegalArgumentException "message length N exceed maximum message size of 4194304"
+     */
+    public static byte[] encode(Frame frame) {
         int size = frame.data().size();
         if (size > Frame.MAX_DATA_LENGTH) {
-            throw new EncoderException(Frame.oversizedMessage(size));
+            throw new IllegalArgumentException(Frame.oversizedMessage(size));
         }
-        return ctx.alloc().ioBuffer(Frame.HEADER_LENGTH + size);
+        byte[] out = new byte[Frame.HEADER_LENGTH + size];
+        putInt(out, 0, size);
+        putInt(out, 4, frame.streamId());
+        out[8] = (byte) frame.type();
+        out[9] = (byte) frame.flags();
+        frame.data().copyTo(out, Frame.HEADER_LENGTH);
+        return out;
     }
 
-    @Override
-    protected void encode(ChannelHandlerContext ctx, Frame frame, ByteBuf out) {
-        out.writeInt(frame.data().size());
-        out.writeInt(frame.streamId());
-        out.writeByte(frame.type());
-        out.writeByte(frame.flags());
-        out.writeBytes(frame.data().asReadOnlyByteBuffer());
+    private static void putInt(byte[] out, int at, int value) {
+        out[at] = (byte) (value >>> 24);
+        out[at + 1] = (byte) (value >>> 16);
+        out[at + 2] = (byte) (value >>> 8);
+        out[at + 3] = (byte) value;
     }
 }

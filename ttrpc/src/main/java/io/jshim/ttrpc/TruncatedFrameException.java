@@ -1,9 +1,9 @@
 package io.jshim.ttrpc;
 
-import io.netty.handler.codec.CorruptedFrameException;
+import java.io.EOFException;
 
 /** The peer closed its side in the middle of a frame (Go: io.ErrUnexpectedEOF). */
-public final class TruncatedFrameException extends CorruptedFrameException {
+public final class TruncatedFrameException extends EOFException {
     private static final long serialVersionUID = 1L;
 
     TruncatedFrameException(String message) {

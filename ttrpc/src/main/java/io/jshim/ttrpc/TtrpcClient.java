@@ -7,18 +7,8 @@ import com.google.protobuf.Parser;
 import io.jshim.proto.ttrpc.KeyValue;
 import io.jshim.proto.ttrpc.Request;
 import io.jshim.proto.ttrpc.Response;
-import io.netty.bootstrap.Bootstrap;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.epoll.EpollDomainSocketChannel;
-import io.netty.channel.unix.DomainSocketAddress;
+import io.jshim.reaper.UnixSocket;
 import java.io.IOException;
-import java.nio.channels.ClosedChannelException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,17 +27,25 @@ import org.slf4j.LoggerFactory;
  * A ttrpc client on one unix socket connection, many unary calls in flight.
  *
  * <p>Futures returned by {@link #call(String, String, ByteString, CallOptions)} complete on the
- * I/O thread: attach only quick, non-blocking stages (or use the *Async variants).
+ * connection's reader thread (or the shared timer's, for a deadline): attach only quick, non-blocking stages (or
+ * use the *Async variants).
+ *
+ * <p>Transport: a raw unix socket fd ({@link FrameSocket}): a platform thread reads answers, the calling thread
+ * writes its request (under the socket's write lock, at most {@link FrameSocket#SEND_TIMEOUT_MILLIS} when the
+ * server does not read).
  */
 public final class TtrpcClient implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TtrpcClient.class);
     private static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
     static final String CLOSED_MESSAGE = "ttrpc: connection closed";
 
-    private final Channel channel;
+    private final FrameSocket channel;
     private final Path socket;
 
-    /** Held while allocating a stream id and enqueueing its frame, so ids hit the wire in order. Never held across blocking I/O. */
+    /**
+     * Held while allocating a stream id and writing its frame, so ids hit the wire in order. Held across the
+     * write(2) of one frame, which {@link FrameSocket#SEND_TIMEOUT_MILLIS} bounds.
+     */
     private final ReentrantLock sendLock = new ReentrantLock();
     /** Next stream id (odd, unsigned); guarded by sendLock. */
     private int nextStreamId = 1;
@@ -60,37 +58,51 @@ public final class TtrpcClient implements AutoCloseable {
     /** Guarded by closeLock; null once the close callbacks have been taken to run. */
     private List<Runnable> closeCallbacks = new ArrayList<>(1);
 
-    private TtrpcClient(Channel channel, Path socket) {
+    private TtrpcClient(FrameSocket channel, Path socket) {
         this.channel = channel;
         this.socket = socket;
     }
 
-    /** Connects on the shared event loop ({@link EventLoops#shared()}) with a 10 s timeout. */
+    /** Connects with a 10 s timeout. */
     public static TtrpcClient connect(Path socket) throws IOException {
-        return connect(socket, EventLoops.shared(), DEFAULT_CONNECT_TIMEOUT);
+        return connect(socket, DEFAULT_CONNECT_TIMEOUT);
     }
 
-    /** Connects to the ttrpc server at {@code socket}. Not callable from the group's own thread. */
-    public static TtrpcClient connect(Path socket, EventLoopGroup group, Duration connectTimeout) throws IOException {
-        ClientHandler handler = new ClientHandler();
-        ChannelFuture connected = new Bootstrap()
-                .group(group)
-                .channel(EpollDomainSocketChannel.class)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
-                .handler(new ChannelInitializer<EpollDomainSocketChannel>() {
-                    @Override
-                    protected void initChannel(EpollDomainSocketChannel ch) {
-                        ch.pipeline().addLast(new FrameDecoder(), FrameEncoder.INSTANCE, handler);
-                    }
-                })
-                .connect(new DomainSocketAddress(socket.toString()));
-        connected.awaitUninterruptibly();
-        if (!connected.isSuccess()) {
-            Throwable cause = connected.cause();
-            throw new IOException("ttrpc: cannot connect to " + socket + ": " + cause.getMessage(), cause);
+    /**
+     * Connects to the ttrpc server at {@code socket}; {@code connectTimeout} bounds the wait for room in a full
+     * listen backlog (a socket nobody listens on fails at once). Starts the connection's reader thread.
+     */
+    public static TtrpcClient connect(Path socket, Duration connectTimeout) throws IOException {
+        int fd;
+        try {
+            fd = UnixSocket.connect(socket.toString(), Math.max(1, connectTimeout.toMillis()));
+        } catch (IOException e) {
+            throw new IOException("ttrpc: cannot connect to " + socket + ": " + e.getMessage(), e);
         }
-        TtrpcClient client = new TtrpcClient(connected.channel(), socket);
-        handler.attach(client);
+        FrameSocket channel;
+        try {
+            channel = new FrameSocket(fd, BodyBudget.unlimited());
+        } catch (IOException | RuntimeException e) {
+            UnixSocket.close(fd);
+            throw e;
+        }
+        TtrpcClient client = new TtrpcClient(channel, socket);
+        channel.start("ttrpc-client-" + socket.getFileName(), new FrameSocket.Handler() {
+            @Override
+            public void onFrame(InboundFrame frame) {
+                client.onFrame(frame);
+            }
+
+            @Override
+            public void onClosed(Throwable cause) {
+                if (cause instanceof IOException) {
+                    log.debug("closing ttrpc client connection to {}: {}", socket, cause.toString());
+                } else if (cause != null) {
+                    log.warn("closing ttrpc client connection to {}", socket, cause);
+                }
+                client.onInactive();
+            }
+        });
         return client;
     }
 
@@ -134,19 +146,21 @@ public final class TtrpcClient implements AutoCloseable {
                 future.completeExceptionally(closedException());
                 return future;
             }
-            channel.writeAndFlush(new Frame(id, Frame.TYPE_REQUEST, 0, body)).addListener(f -> {
-                if (!f.isSuccess()) {
-                    boolean gone = closed || !channel.isActive() || f.cause() instanceof ClosedChannelException;
-                    future.completeExceptionally(gone ? closedException()
-                            : new TtrpcException(Code.UNAVAILABLE, "ttrpc: write failed: " + f.cause(), f.cause()));
+            try {
+                if (!channel.write(new Frame(id, Frame.TYPE_REQUEST, 0, body))) {
+                    future.completeExceptionally(closedException());
                 }
-            });
+            } catch (IOException e) {
+                // The socket closed itself: the server went, or did not read for SEND_TIMEOUT_MILLIS.
+                future.completeExceptionally(closed ? closedException()
+                        : new TtrpcException(Code.UNAVAILABLE, "ttrpc: write failed: " + e, e));
+            }
         } finally {
             sendLock.unlock();
         }
         if (timeout != null) {
             // Scheduled after the call is registered, so even a tiny timeout finds it.
-            ScheduledFuture<?> timer = channel.eventLoop().schedule(() -> {
+            ScheduledFuture<?> timer = Timers.shared().schedule(() -> {
                 future.completeExceptionally(new TtrpcException(Code.DEADLINE_EXCEEDED, "context deadline exceeded"));
             }, timeout.toNanos(), TimeUnit.NANOSECONDS);
             future.whenComplete((v, e) -> timer.cancel(false));
@@ -204,7 +218,7 @@ public final class TtrpcClient implements AutoCloseable {
     }
 
     public boolean isOpen() {
-        return !closed && channel.isActive();
+        return !closed && channel.isOpen();
     }
 
     /** The socket this client connected to. */
@@ -215,10 +229,8 @@ public final class TtrpcClient implements AutoCloseable {
     /** Closes the connection; pending calls fail with UNAVAILABLE. Idempotent. */
     @Override
     public void close() {
-        ChannelFuture f = channel.close();
-        if (!channel.eventLoop().inEventLoop()) {
-            f.awaitUninterruptibly(5, TimeUnit.SECONDS);
-        }
+        channel.close();
+        channel.awaitClosed(5_000); // at once on the reader thread (a stage of a call's future may close)
     }
 
     /** Number of calls waiting for an answer. */
@@ -238,7 +250,7 @@ public final class TtrpcClient implements AutoCloseable {
         }
     }
 
-    // ---- I/O thread side ----
+    // ---- reader thread side ----
 
     private void onFrame(InboundFrame inbound) {
         int id = inbound.streamId();
@@ -248,13 +260,15 @@ public final class TtrpcClient implements AutoCloseable {
             log.debug("dropping frame type {} for unknown stream {} from {}", inbound.type(), Integer.toUnsignedString(id), socket);
             return;
         }
-        switch (inbound) {
-            case OversizedFrame over ->
-                    call.completeExceptionally(new TtrpcException(Code.RESOURCE_EXHAUSTED, over.statusMessage()));
-            case Frame frame when frame.type() == Frame.TYPE_RESPONSE -> complete(call, frame.data());
-            case Frame frame -> call.completeExceptionally(new TtrpcException(Code.INTERNAL,
+        // instanceof, not a pattern switch: the switch's bootstrap would spin classes on the first answer
+        if (inbound instanceof OversizedFrame over) {
+            call.completeExceptionally(new TtrpcException(Code.RESOURCE_EXHAUSTED, over.statusMessage()));
+        } else if (inbound.type() == Frame.TYPE_RESPONSE) {
+            complete(call, ((Frame) inbound).data());
+        } else {
+            call.completeExceptionally(new TtrpcException(Code.INTERNAL,
                     "ttrpc: protocol error: expected a response on stream " + Integer.toUnsignedString(id)
-                            + ", got message type " + frame.type()));
+                            + ", got message type " + inbound.type()));
         }
     }
 
@@ -300,59 +314,6 @@ public final class TtrpcClient implements AutoCloseable {
             callback.run();
         } catch (RuntimeException e) {
             log.warn("onClose callback failed", e);
-        }
-    }
-
-    /**
-     * Pipeline end of a client connection. It exists before the client object does, so frames
-     * or a close that arrive before {@link #attach} are replayed then.
-     */
-    private static final class ClientHandler extends SimpleChannelInboundHandler<InboundFrame> {
-        /** Event loop only, except attach() which hands over through the event loop. */
-        private TtrpcClient client;
-        private boolean inactiveBeforeAttach;
-
-        ClientHandler() {
-            super(InboundFrame.class);
-        }
-
-        void attach(TtrpcClient c) {
-            c.channel.eventLoop().execute(() -> {
-                client = c;
-                if (inactiveBeforeAttach) {
-                    c.onInactive();
-                }
-            });
-            // Calls made before the task above runs still see closed=false and are swept by it,
-            // or by the real channelInactive later.
-        }
-
-        @Override
-        protected void channelRead0(ChannelHandlerContext ctx, InboundFrame frame) {
-            if (client != null) {
-                client.onFrame(frame);
-            }
-            // Before attach nobody has called, so nothing can be waiting for this frame.
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) {
-            if (client != null) {
-                client.onInactive();
-            } else {
-                inactiveBeforeAttach = true;
-            }
-            ctx.fireChannelInactive();
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            if (cause instanceof IOException || cause instanceof TruncatedFrameException) {
-                log.debug("closing ttrpc client connection: {}", cause.toString());
-            } else {
-                log.warn("closing ttrpc client connection", cause);
-            }
-            ctx.close();
         }
     }
 }

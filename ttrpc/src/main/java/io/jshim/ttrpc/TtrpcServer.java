@@ -3,23 +3,12 @@ package io.jshim.ttrpc;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.Parser;
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.epoll.EpollDomainSocketChannel;
-import io.netty.channel.epoll.EpollServerDomainSocketChannel;
-import io.netty.channel.unix.DomainSocketAddress;
+import io.jshim.reaper.UnixSocket;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -28,6 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
@@ -44,9 +34,13 @@ import org.slf4j.LoggerFactory;
  *         .bind(socketPath);
  * }</pre>
  *
- * Each request runs on its own virtual thread; answers go out as they complete. Every accepted
- * connection is checked against the peer policy (by default: same uid as this process) before
- * anything is read from it.
+ * Each request runs on its own virtual thread (or, for a method registered with {@link Execution#EVENT_LOOP},
+ * on the connection's reader thread); answers go out as they complete. Every accepted connection is checked
+ * against the peer policy (by default: same uid as this process) before anything is read from it.
+ *
+ * <p>Threads: one accept thread per listening socket ({@link Listener}) and one reader per connection
+ * ({@link FrameSocket}), platform threads blocked in poll(2) and recv(2) on raw fds; no selector, no event loop
+ * (why: {@link FrameSocket}).
  */
 public final class TtrpcServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TtrpcServer.class);
@@ -56,8 +50,6 @@ public final class TtrpcServer implements AutoCloseable {
 
     private final Dispatcher dispatcher;
     private final Predicate<PeerCredentials> peerPolicy;
-    private final EventLoopGroup group;
-    private final boolean ownsGroup;
     private final ExecutorService callExecutor;
     private final AtomicInteger activeCalls = new AtomicInteger();
     /**
@@ -71,10 +63,10 @@ public final class TtrpcServer implements AutoCloseable {
     private final Object lifecycle = new Object();
     /** Guarded by lifecycle for writes; volatile for the accept path's reads. */
     private volatile State state = State.RUNNING;
-    /** Listening channels; thread-safe list. */
-    private final List<Channel> listeners = new CopyOnWriteArrayList<>();
+    /** Listening sockets; thread-safe list. */
+    private final CopyOnWriteArrayList<Listener> listeners = new CopyOnWriteArrayList<>();
     /** Accepted, open connections; concurrent set. */
-    private final Set<Channel> connections = ConcurrentHashMap.newKeySet();
+    private final Set<ServerConnection> connections = ConcurrentHashMap.newKeySet();
     /** Set once by shutdown(); completed when the last connection has closed. */
     private volatile CompletableFuture<Void> drainedFuture;
     /** Completes when the server is closed and every connection is gone. */
@@ -89,8 +81,6 @@ public final class TtrpcServer implements AutoCloseable {
         } else {
             this.peerPolicy = peer -> true;
         }
-        this.ownsGroup = b.group == null;
-        this.group = ownsGroup ? EventLoops.newGroup("ttrpc-server-io") : b.group;
         this.callExecutor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("ttrpc-call-", 0).factory());
     }
 
@@ -110,21 +100,11 @@ public final class TtrpcServer implements AutoCloseable {
 
     /**
      * Creates the socket at {@code socketPath}, listens on it and restricts it to its owner
-     * (0600). The path must not exist. Not callable from the event loop.
+     * (0600). The path must not exist. The file is removed on close if it is still this socket.
      */
     public TtrpcServer bind(Path socketPath) throws IOException {
         checkRunning();
-        ChannelFuture bound = bootstrap()
-                .channel(EpollServerDomainSocketChannel.class)
-                .bind(new DomainSocketAddress(socketPath.toString()));
-        Channel listener = await(bound, "bind " + socketPath);
-        try {
-            Files.setPosixFilePermissions(socketPath, PosixFilePermissions.fromString("rw-------"));
-        } catch (IOException e) {
-            listener.close();
-            throw e;
-        }
-        addListener(listener);
+        addListener(Listener.bind(socketPath));
         log.debug("listening on {}", socketPath);
         return this;
     }
@@ -136,53 +116,54 @@ public final class TtrpcServer implements AutoCloseable {
      */
     public TtrpcServer adopt(int listeningFd) throws IOException {
         checkRunning();
-        Fcntl.setNonBlocking(listeningFd);
-        // The (fd, true) constructor: the plain (fd) one marks the channel inactive, so it would
-        // never start accepting.
-        EpollServerDomainSocketChannel adopted = new EpollServerDomainSocketChannel(listeningFd, true);
-        Channel listener = await(bootstrap().channelFactory(() -> adopted).register(), "adopt fd " + listeningFd);
-        addListener(listener);
+        addListener(Listener.adopt(listeningFd));
         log.debug("serving adopted fd {}", listeningFd);
         return this;
     }
 
-    private ServerBootstrap bootstrap() {
-        return new ServerBootstrap().group(group).childHandler(new ChannelInitializer<EpollDomainSocketChannel>() {
-            @Override
-            protected void initChannel(EpollDomainSocketChannel ch) {
-                accept(ch);
-            }
-        });
-    }
-
-    /** Runs on the event loop when a connection is registered, before its first read. */
-    private void accept(EpollDomainSocketChannel ch) {
+    /** On the accept thread, for each new connection, before anything is read from it. */
+    private void accept(int fd) {
         PeerCredentials peer;
         try {
-            peer = PeerCredentials.of(ch.peerCredentials());
+            UnixSocket.Credentials c = UnixSocket.peerCredentials(fd);
+            peer = new PeerCredentials(c.pid(), c.uid(), c.gid());
         } catch (IOException e) {
             log.warn("closing a connection whose peer credentials cannot be read", e);
-            ch.close();
+            UnixSocket.close(fd);
             return;
         }
         if (!peerPolicy.test(peer)) {
             log.warn("closing connection from pid {} uid {}: peer not allowed (server euid {})",
                     peer.pid(), peer.uid(), ProcessIdentity.effectiveUid());
-            ch.close();
+            UnixSocket.close(fd);
             return;
         }
         if (state != State.RUNNING) {
-            ch.close();
+            UnixSocket.close(fd);
+            return;
+        }
+        FrameSocket socket;
+        try {
+            socket = new FrameSocket(fd, bodyBudget);
+        } catch (IOException e) {
+            log.warn("closing connection from pid {}: {}", peer.pid(), e.toString());
+            UnixSocket.close(fd);
             return;
         }
         log.debug("connection from pid {} uid {}", peer.pid(), peer.uid());
-        connections.add(ch);
-        ch.closeFuture().addListener(f -> {
-            connections.remove(ch);
-            completeDrainIfIdle();
-        });
-        ch.pipeline().addLast(new FrameDecoder(bodyBudget), FrameEncoder.INSTANCE,
-                new ServerConnection(dispatcher, callExecutor, peer, activeCalls));
+        ServerConnection[] self = new ServerConnection[1];
+        ServerConnection connection = new ServerConnection(socket, dispatcher, callExecutor, peer, activeCalls,
+                () -> {
+                    connections.remove(self[0]);
+                    completeDrainIfIdle();
+                });
+        self[0] = connection;
+        connections.add(connection);
+        socket.start("ttrpc-conn-" + peer.pid(), connection);
+        if (state != State.RUNNING) {
+            // Lost a race with shutdown/close, which may have swept the set before this one was in it.
+            connection.close();
+        }
     }
 
     /**
@@ -200,16 +181,15 @@ public final class TtrpcServer implements AutoCloseable {
             }
             state = State.DRAINING;
         }
-        listeners.forEach(Channel::close);
-        for (Channel ch : connections) {
-            ServerConnection conn = ch.pipeline().get(ServerConnection.class);
-            if (conn != null) {
-                ch.eventLoop().execute(conn::drain);
-            }
+        for (Listener listener : listeners) {
+            listener.close();
         }
-        var force = group.next().schedule(this::close, grace.toNanos(), TimeUnit.NANOSECONDS);
         CompletableFuture<Void> drained = new CompletableFuture<>();
         drainedFuture = drained;
+        for (ServerConnection connection : connections) {
+            connection.drain();
+        }
+        ScheduledFuture<?> force = Timers.shared().schedule(this::close, grace.toNanos(), TimeUnit.NANOSECONDS);
         completeDrainIfIdle();
         drained.whenComplete((v, e) -> {
             force.cancel(false);
@@ -240,19 +220,20 @@ public final class TtrpcServer implements AutoCloseable {
             }
             state = State.CLOSED;
         }
-        List<ChannelFuture> closing = new ArrayList<>();
-        listeners.forEach(ch -> closing.add(ch.close()));
-        connections.forEach(ch -> closing.add(ch.close()));
-        callExecutor.shutdown();
-        boolean onEventLoop = EventLoops.inEventLoop(group);
-        if (!onEventLoop) {
-            closing.forEach(f -> f.awaitUninterruptibly(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS));
+        for (Listener listener : listeners) {
+            listener.close();
         }
-        if (ownsGroup) {
-            var done = group.shutdownGracefully(0, CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
-            if (!onEventLoop) {
-                done.awaitUninterruptibly(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
-            }
+        for (ServerConnection connection : connections) {
+            connection.close();
+        }
+        callExecutor.shutdown();
+        // Each waits for its thread to have released its fd (not on that thread itself: a handler may close).
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(CLOSE_WAIT_SECONDS);
+        for (Listener listener : listeners) {
+            listener.awaitClosed(remainingMillis(deadline));
+        }
+        for (ServerConnection connection : connections) {
+            connection.awaitClosed(remainingMillis(deadline));
         }
         terminated.complete(null);
         log.debug("server closed");
@@ -273,11 +254,16 @@ public final class TtrpcServer implements AutoCloseable {
         return connections.size();
     }
 
-    private void addListener(Channel listener) {
+    private void addListener(Listener listener) {
         listeners.add(listener);
+        listener.start(this::accept);
         if (state != State.RUNNING) {
             listener.close(); // lost a race with shutdown/close
         }
+    }
+
+    private static long remainingMillis(long deadlineNanos) {
+        return Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
     }
 
     private void checkRunning() {
@@ -286,25 +272,12 @@ public final class TtrpcServer implements AutoCloseable {
         }
     }
 
-    private static Channel await(ChannelFuture future, String what) throws IOException {
-        future.awaitUninterruptibly();
-        if (future.isSuccess()) {
-            return future.channel();
-        }
-        Throwable cause = future.cause();
-        if (cause instanceof IOException io) {
-            throw new IOException(what + ": " + io.getMessage(), io);
-        }
-        throw new IOException(what + " failed", cause);
-    }
-
     /** Collects the method registry and options. Not thread-safe; build once. */
     public static final class Builder {
         private final Map<String, Map<String, UnaryHandler>> services = new HashMap<>();
         private final Set<String> onEventLoop = new HashSet<>();
         private boolean requireSameUser = true;
         private Predicate<PeerCredentials> peerPolicy;
-        private EventLoopGroup group;
 
         private Builder() {
         }
@@ -365,15 +338,6 @@ public final class TtrpcServer implements AutoCloseable {
         /** Replaces the same-user check: only connections whose credentials pass are served. */
         public Builder peerPolicy(Predicate<PeerCredentials> policy) {
             this.peerPolicy = Objects.requireNonNull(policy, "policy");
-            return this;
-        }
-
-        /**
-         * The event loop group to run on (e.g. {@link EventLoops#shared()}); the server does not
-         * shut it down. Without one the server creates and owns a one-thread group.
-         */
-        public Builder eventLoopGroup(EventLoopGroup group) {
-            this.group = Objects.requireNonNull(group, "group");
             return this;
         }
 

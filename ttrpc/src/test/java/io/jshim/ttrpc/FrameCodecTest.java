@@ -9,17 +9,49 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.codec.EncoderException;
 import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class FrameCodecTest {
+
+    /** A decoder fed chunk by chunk, its frames queued for the test to take, as the reader thread feeds one. */
+    private static final class Decoding {
+        final FrameDecoder decoder = new FrameDecoder();
+        final ArrayDeque<InboundFrame> frames = new ArrayDeque<>();
+
+        Decoding(byte[] wire, int offset, int length) {
+            write(wire, offset, length);
+        }
+
+        Decoding() {
+        }
+
+        void write(byte[] wire, int offset, int length) {
+            write(ByteBuffer.wrap(wire, offset, length));
+        }
+
+        void write(byte[] wire) {
+            write(wire, 0, wire.length);
+        }
+
+        void write(ByteBuffer chunk) {
+            List<InboundFrame> out = new ArrayList<>();
+            decoder.decode(chunk, out);
+            assertFalse(chunk.hasRemaining(), "the decoder consumes every byte it is given");
+            frames.addAll(out);
+        }
+
+        @SuppressWarnings("unchecked")
+        <T extends InboundFrame> T read() {
+            return (T) frames.poll();
+        }
+    }
 
     private static byte[] frameBytes(long length, int id, int type, int flags, byte[] body) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -35,70 +67,71 @@ class FrameCodecTest {
     }
 
     @Test
-    void headerAndBodySplitAcrossSingleByteReadsDecodeToOneFrame() {
-        EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder());
+    void headerAndBodySplitAcrossSingleByteReadsDecodeToOneFrame() throws Exception {
+        Decoding ch = new Decoding();
         byte[] data = body(37, 1);
         byte[] wire = frameBytes(data.length, 7, Frame.TYPE_REQUEST, 0, data);
         for (int i = 0; i < wire.length - 1; i++) {
-            ch.writeInbound(Unpooled.wrappedBuffer(wire, i, 1));
-            assertNull(ch.readInbound(), "nothing may come out before byte " + (i + 1) + " of " + wire.length);
+            ch.write(wire, i, 1);
+            assertNull(ch.read(), "nothing may come out before byte " + (i + 1) + " of " + wire.length);
         }
-        ch.writeInbound(Unpooled.wrappedBuffer(wire, wire.length - 1, 1));
-        Frame frame = ch.readInbound();
+        ch.write(wire, wire.length - 1, 1);
+        Frame frame = ch.read();
         assertEquals(new Frame(7, Frame.TYPE_REQUEST, 0, ByteString.copyFrom(data)), frame);
-        assertFalse(ch.finish());
+        ch.decoder.finish();
+        assertNull(ch.read());
     }
 
     @Test
-    void severalFramesInOneReadAllDecodeInOrder() {
-        EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder());
+    void severalFramesInOneReadAllDecodeInOrder() throws Exception {
+        Decoding ch = new Decoding();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (int i = 0; i < 5; i++) {
             out.writeBytes(frameBytes(i, 2 * i + 1, Frame.TYPE_DATA, i, body(i, i)));
         }
-        ch.writeInbound(Unpooled.wrappedBuffer(out.toByteArray()));
+        ch.write(out.toByteArray());
         for (int i = 0; i < 5; i++) {
-            Frame f = ch.readInbound();
+            Frame f = ch.read();
             assertEquals(2 * i + 1, f.streamId());
             assertEquals(Frame.TYPE_DATA, f.type());
             assertEquals(i, f.flags());
             assertArrayEquals(body(i, i), f.data().toByteArray());
         }
-        assertNull(ch.readInbound());
+        assertNull(ch.read());
     }
 
     @Test
-    void zeroLengthFrameDecodes() {
-        EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder());
-        ch.writeInbound(Unpooled.wrappedBuffer(frameBytes(0, 1, Frame.TYPE_REQUEST, 0, new byte[0])));
-        Frame f = ch.readInbound();
+    void zeroLengthFrameDecodes() throws Exception {
+        Decoding ch = new Decoding();
+        ch.write((frameBytes(0, 1, Frame.TYPE_REQUEST, 0, new byte[0])));
+        Frame f = ch.read();
         assertEquals(1, f.streamId());
         assertTrue(f.data().isEmpty());
     }
 
     @Test
     void unsignedFieldsAboveTwoToThe31AreKept() {
-        EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder());
-        ch.writeInbound(Unpooled.wrappedBuffer(frameBytes(1, 0xFFFF_FFFF, 0xFE, 0xFF, new byte[] {9})));
-        Frame f = ch.readInbound();
+        Decoding ch = new Decoding();
+        ch.write((frameBytes(1, 0xFFFF_FFFF, 0xFE, 0xFF, new byte[] {9})));
+        Frame f = ch.read();
         assertEquals("4294967295", Integer.toUnsignedString(f.streamId()));
         assertEquals(0xFE, f.type());
         assertEquals(0xFF, f.flags());
     }
 
     @Test
-    void exactlyFourMebibytesIsAFrame() {
-        EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder());
+    void exactlyFourMebibytesIsAFrame() throws Exception {
+        Decoding ch = new Decoding();
         byte[] data = body(Frame.MAX_DATA_LENGTH, 2);
-        ch.writeInbound(Unpooled.wrappedBuffer(frameBytes(data.length, 3, Frame.TYPE_REQUEST, 0, data)));
-        Frame f = ch.readInbound();
+        ch.write((frameBytes(data.length, 3, Frame.TYPE_REQUEST, 0, data)));
+        Frame f = ch.read();
         assertEquals(Frame.MAX_DATA_LENGTH, f.data().size());
         assertArrayEquals(data, f.data().toByteArray());
     }
 
     @Test
-    void oneByteOverIsSkippedAcrossManyReadsAndTheNextFrameStillDecodes() {
-        EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder());
+    void oneByteOverIsSkippedAcrossManyReadsAndTheNextFrameStillDecodes() throws Exception {
+        Decoding ch = new Decoding();
         int over = Frame.MAX_DATA_LENGTH + 1;
         byte[] next = frameBytes(3, 7, Frame.TYPE_REQUEST, 0, new byte[] {1, 2, 3});
         byte[] wire = new byte[Frame.HEADER_LENGTH + over + next.length];
@@ -110,98 +143,93 @@ class FrameCodecTest {
         int chunk = 65_531;
         int offset = 0;
         while (offset + chunk < Frame.HEADER_LENGTH + over) {
-            ch.writeInbound(Unpooled.wrappedBuffer(wire, offset, chunk));
-            assertNull(ch.readInbound(), "the oversized frame is reported only once its body is gone");
+            ch.write(wire, offset, chunk);
+            assertNull(ch.read(), "the oversized frame is reported only once its body is gone");
             offset += chunk;
         }
-        ch.writeInbound(Unpooled.wrappedBuffer(wire, offset, wire.length - offset));
-        OversizedFrame oversized = ch.readInbound();
+        ch.write(wire, offset, wire.length - offset);
+        OversizedFrame oversized = ch.read();
         assertEquals(new OversizedFrame(5, Frame.TYPE_REQUEST, 0, over), oversized);
         assertEquals("message length 4194305 exceed maximum message size of 4194304", oversized.statusMessage());
-        Frame f = ch.readInbound();
+        Frame f = ch.read();
         assertEquals(7, f.streamId());
         assertArrayEquals(new byte[] {1, 2, 3}, f.data().toByteArray());
-        assertFalse(ch.finish());
+        ch.decoder.finish();
     }
 
     @Test
-    void hugeDeclaredLengthIsDiscardedWithoutBuffering() {
-        EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder());
-        ch.writeInbound(Unpooled.wrappedBuffer(RawConnection.header(0xFFFF_FFFFL, 9, Frame.TYPE_REQUEST, 0)));
-        ByteBuf chunk = Unpooled.directBuffer(1 << 20).writeZero(1 << 20);
+    void hugeDeclaredLengthIsDiscardedWithoutBuffering() throws Exception {
+        Decoding ch = new Decoding();
+        ch.write(RawConnection.header(0xFFFF_FFFFL, 9, Frame.TYPE_REQUEST, 0));
+        ByteBuffer chunk = ByteBuffer.allocateDirect(1 << 20);
         for (int i = 0; i < 16; i++) {
-            ch.writeInbound(chunk.retainedDuplicate());
-            assertNull(ch.readInbound());
+            ch.write(chunk.duplicate());
+            assertNull(ch.read());
         }
-        chunk.release();
         // The input ends long before 4 GiB have gone by: that is a truncated frame.
-        assertThrows(TruncatedFrameException.class, ch::finish);
+        assertThrows(TruncatedFrameException.class, ch.decoder::finish);
     }
 
     @Test
-    void truncatedHeaderAtEndOfInputFails() {
-        EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder());
-        ch.writeInbound(Unpooled.wrappedBuffer(new byte[] {0, 0, 0, 4, 0}));
-        TruncatedFrameException e = assertThrows(TruncatedFrameException.class, ch::finish);
+    void truncatedHeaderAtEndOfInputFails() throws Exception {
+        Decoding ch = new Decoding();
+        ch.write(new byte[] {0, 0, 0, 4, 0});
+        TruncatedFrameException e = assertThrows(TruncatedFrameException.class, ch.decoder::finish);
         assertTrue(e.getMessage().contains("header"), e.getMessage());
     }
 
     @Test
-    void truncatedBodyAtEndOfInputFails() {
-        EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder());
-        ch.writeInbound(Unpooled.wrappedBuffer(frameBytes(100, 1, Frame.TYPE_REQUEST, 0, body(50, 3))));
-        assertNull(ch.readInbound());
-        TruncatedFrameException e = assertThrows(TruncatedFrameException.class, ch::finish);
+    void truncatedBodyAtEndOfInputFails() throws Exception {
+        Decoding ch = new Decoding();
+        ch.write((frameBytes(100, 1, Frame.TYPE_REQUEST, 0, body(50, 3))));
+        assertNull(ch.read());
+        TruncatedFrameException e = assertThrows(TruncatedFrameException.class, ch.decoder::finish);
         assertTrue(e.getMessage().contains("100-byte frame"), e.getMessage());
     }
 
     @Test
-    void cleanEndOfInputBetweenFramesIsNotAnError() {
-        EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder());
-        ch.writeInbound(Unpooled.wrappedBuffer(frameBytes(2, 1, Frame.TYPE_REQUEST, 0, new byte[] {1, 2})));
-        assertTrue(ch.finish(), "the decoded frame is still queued");
-        assertInstanceOf(Frame.class, ch.readInbound());
+    void cleanEndOfInputBetweenFramesIsNotAnError() throws Exception {
+        Decoding ch = new Decoding();
+        ch.write((frameBytes(2, 1, Frame.TYPE_REQUEST, 0, new byte[] {1, 2})));
+        ch.decoder.finish(); // no exception: the input ended between frames
+        assertInstanceOf(Frame.class, ch.read());
     }
 
     @Test
-    void encoderWritesBigEndianHeaderThenBody() {
-        EmbeddedChannel ch = new EmbeddedChannel(FrameEncoder.INSTANCE);
-        ch.writeOutbound(new Frame(0x0102_0304, Frame.TYPE_RESPONSE, 0x04, ByteString.copyFrom(new byte[] {7, 8, 9})));
-        ByteBuf out = ch.readOutbound();
-        byte[] bytes = new byte[out.readableBytes()];
-        out.readBytes(bytes);
-        out.release();
+    void encoderWritesBigEndianHeaderThenBody() throws Exception {
+        byte[] bytes = FrameEncoder.encode(
+                new Frame(0x0102_0304, Frame.TYPE_RESPONSE, 0x04, ByteString.copyFrom(new byte[] {7, 8, 9})));
         assertArrayEquals(new byte[] {0, 0, 0, 3, 1, 2, 3, 4, 2, 4, 7, 8, 9}, bytes);
     }
 
     @Test
-    void encoderRefusesAnOversizedFrameAndSendsNothing() {
-        EmbeddedChannel ch = new EmbeddedChannel(FrameEncoder.INSTANCE);
-        ChannelFuture f = ch.writeOneOutbound(new Frame(1, Frame.TYPE_REQUEST, 0, ByteString.copyFrom(new byte[Frame.MAX_DATA_LENGTH + 1])));
-        ch.flushOutbound();
-        assertFalse(f.isSuccess());
-        assertInstanceOf(EncoderException.class, f.cause());
-        assertTrue(f.cause().getMessage().contains("message length 4194305 exceed maximum message size of 4194304"));
-        assertNull(ch.readOutbound());
+    void encoderRefusesAnOversizedFrame() throws Exception {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> FrameEncoder.encode(
+                new Frame(1, Frame.TYPE_REQUEST, 0, ByteString.copyFrom(new byte[Frame.MAX_DATA_LENGTH + 1]))));
+        assertTrue(e.getMessage().contains("message length 4194305 exceed maximum message size of 4194304"));
     }
 
     @Test
-    void encoderOutputDecodesBackToTheSameFrames() {
-        EmbeddedChannel enc = new EmbeddedChannel(FrameEncoder.INSTANCE);
-        EmbeddedChannel dec = new EmbeddedChannel(new FrameDecoder());
+    void encoderOutputDecodesBackToTheSameFrames() throws Exception {
+        Decoding dec = new Decoding();
         Random random = new Random(42);
         Frame[] frames = new Frame[50];
+        ByteArrayOutputStream wire = new ByteArrayOutputStream();
         for (int i = 0; i < frames.length; i++) {
             frames[i] = new Frame(random.nextInt(), random.nextInt(256), random.nextInt(256),
                     ByteString.copyFrom(body(random.nextInt(3000), i)));
-            enc.writeOutbound(frames[i]);
+            wire.writeBytes(FrameEncoder.encode(frames[i]));
         }
-        ByteBuf buf;
-        while ((buf = enc.readOutbound()) != null) {
-            dec.writeInbound(buf);
+        // fed in reads of random sizes, as recv(2) returns them
+        byte[] bytes = wire.toByteArray();
+        for (int offset = 0; offset < bytes.length; ) {
+            int n = Math.min(bytes.length - offset, 1 + random.nextInt(5000));
+            dec.write(bytes, offset, n);
+            offset += n;
         }
         for (Frame expected : frames) {
-            assertEquals(expected, dec.readInbound());
+            assertEquals(expected, dec.read());
         }
+        assertNull(dec.read());
     }
 }

@@ -13,7 +13,6 @@ import com.google.protobuf.Timestamp;
 import io.jshim.proto.events.TaskExit;
 import io.jshim.proto.eventsvc.Envelope;
 import io.jshim.proto.eventsvc.ForwardRequest;
-import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -30,22 +29,18 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** TtrpcClient against TtrpcServer over a real unix socket, both on one shared event loop thread. */
+/** TtrpcClient against TtrpcServer over a real unix socket. */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class RoundTripTest {
     static final String SVC = "test.Svc";
     static final String EVENTS = "containerd.services.events.ttrpc.v1.Events";
     static final Duration FIVE_S = Duration.ofSeconds(5);
-
-    static EventLoopGroup group;
 
     @TempDir
     Path dir;
@@ -65,21 +60,10 @@ class RoundTripTest {
     volatile CountDownLatch[] gates;
     final CountDownLatch allStarted = new CountDownLatch(100);
 
-    @BeforeAll
-    static void group() {
-        group = EventLoops.newGroup("roundtrip-io");
-    }
-
-    @AfterAll
-    static void shutdownGroup() {
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-    }
-
     @BeforeEach
     void start() throws IOException {
         socket = dir.resolve("s.sock");
         server = TtrpcServer.builder()
-                .eventLoopGroup(group)
                 .register(SVC, "Echo", (ctx, p) -> p)
                 .register(SVC, "Fail", (ctx, p) -> {
                     throw new TtrpcException(Code.of(p.byteAt(0)), p.substring(1).toStringUtf8());
@@ -126,7 +110,7 @@ class RoundTripTest {
                 })
                 .build()
                 .bind(socket);
-        client = TtrpcClient.connect(socket, group, FIVE_S);
+        client = TtrpcClient.connect(socket, FIVE_S);
     }
 
     @AfterEach
@@ -145,7 +129,7 @@ class RoundTripTest {
     void eachMethodRunsWhereItWasRegisteredTo() throws Exception {
         String loop = client.call(SVC, "WhereLoop", ByteString.EMPTY, CallOptions.DEFAULT).get(5, TimeUnit.SECONDS)
                 .toStringUtf8();
-        assertTrue(loop.startsWith("platform roundtrip-io"), loop);
+        assertTrue(loop.startsWith("platform ttrpc-conn-"), loop);
         String own = client.call(SVC, "WhereDefault", ByteString.EMPTY, CallOptions.DEFAULT).get(5, TimeUnit.SECONDS)
                 .toStringUtf8();
         assertTrue(own.startsWith("virtual "), own);
@@ -154,7 +138,7 @@ class RoundTripTest {
         CompletableFuture<ByteString> blocked = client.call(SVC, "Block", ByteString.EMPTY, CallOptions.DEFAULT);
         assertTrue(blockedStarted.await(5, TimeUnit.SECONDS));
         assertTrue(client.call(SVC, "WhereLoop", ByteString.EMPTY, CallOptions.DEFAULT).get(5, TimeUnit.SECONDS)
-                .toStringUtf8().startsWith("platform roundtrip-io"));
+                .toStringUtf8().startsWith("platform ttrpc-conn-"));
         assertFalse(blocked.isDone());
         release.countDown();
         assertEquals(utf8("late"), blocked.get(5, TimeUnit.SECONDS));
@@ -391,7 +375,7 @@ class RoundTripTest {
 
     @Test
     void connectToAMissingSocketIsAnIOException() {
-        assertThrows(IOException.class, () -> TtrpcClient.connect(dir.resolve("missing.sock"), group, FIVE_S));
+        assertThrows(IOException.class, () -> TtrpcClient.connect(dir.resolve("missing.sock"), FIVE_S));
     }
 
     @Test
@@ -400,7 +384,7 @@ class RoundTripTest {
         CompletableFuture<ByteString> inFlight = client.call(SVC, "Block", ByteString.EMPTY, CallOptions.DEFAULT);
         assertTrue(blockedStarted.await(5, TimeUnit.SECONDS));
         CompletableFuture<Void> done = server.shutdown(Duration.ofSeconds(20));
-        assertThrows(IOException.class, () -> TtrpcClient.connect(socket, group, FIVE_S), "listener closed");
+        assertThrows(IOException.class, () -> TtrpcClient.connect(socket, FIVE_S), "listener closed");
         assertFalse(done.isDone());
         release.countDown();
         assertEquals(utf8("late"), inFlight.get(5, TimeUnit.SECONDS), "the in-flight call got its answer");

@@ -140,7 +140,7 @@ class SameUserCheckTest {
         try (TtrpcServer server = echoServer().peerPolicy(peer -> false).build()) {
             Path socket = dir.resolve("reject.sock");
             server.bind(socket);
-            try (TtrpcClient client = TtrpcClient.connect(socket, EventLoops.shared(), Duration.ofSeconds(5))) {
+            try (TtrpcClient client = TtrpcClient.connect(socket, Duration.ofSeconds(5))) {
                 var f = client.call("test.Echo", "Echo", ByteString.copyFromUtf8("x"), CallOptions.DEFAULT);
                 ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(10, TimeUnit.SECONDS));
                 TtrpcException te = assertInstanceOf(TtrpcException.class, e.getCause());

@@ -7,9 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import io.jshim.proto.ttrpc.Request;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.unix.DomainSocketAddress;
-import io.netty.channel.unix.Socket;
+import io.jshim.reaper.UnixSocket;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -238,24 +236,21 @@ class ServerProtocolTest {
 
     @Test
     void adoptedListeningFdIsServedEvenIfItWasBlocking() throws IOException {
-        Epoll.ensureAvailability();
         Path other = dir.resolve("adopted.sock");
-        Socket listening = Socket.newSocketDomain();
-        listening.bind(new DomainSocketAddress(other.toString()));
-        listening.listen(16);
-        int fd = listening.intValue();
-        // A daemon may inherit a blocking fd; a blocking accept() would stall the I/O thread.
-        Fcntl.setFlags(fd, Fcntl.getFlags(fd) & ~Fcntl.O_NONBLOCK);
+        int fd = UnixSocket.listen(other.toString(), 16);
+        // A daemon may inherit a blocking fd; an accept that another holder of the socket beat to a connection
+        // would then hang the accept thread.
+        UnixSocket.setNonBlocking(fd, false);
 
         try (TtrpcServer adopted = newServer().adopt(fd)) {
-            assertTrue((Fcntl.getFlags(fd) & Fcntl.O_NONBLOCK) != 0, "adopt makes the fd non-blocking");
+            assertTrue(UnixSocket.isNonBlocking(fd), "adopt makes the fd non-blocking");
             for (int i = 0; i < 3; i++) {
                 try (RawConnection c = new RawConnection(other)) {
                     c.sendRequest(1, SVC, "Echo", utf8("via fd " + i));
                     assertEquals(utf8("via fd " + i), c.readReply().response().getPayload());
                 }
             }
-            try (TtrpcClient client = TtrpcClient.connect(other, EventLoops.shared(), Duration.ofSeconds(5))) {
+            try (TtrpcClient client = TtrpcClient.connect(other, Duration.ofSeconds(5))) {
                 var opts = CallOptions.withTimeout(Duration.ofSeconds(5));
                 assertEquals(utf8("c"), client.call(SVC, "Echo", utf8("c"), opts).join());
             }

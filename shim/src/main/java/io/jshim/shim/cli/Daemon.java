@@ -12,14 +12,14 @@ import io.jshim.shim.face.TaskServer;
 import io.jshim.shim.face.TtrpcTaskServer;
 import io.jshim.shim.task.IdleExit;
 import io.jshim.shim.task.TaskService;
-import io.jshim.ttrpc.EventLoops;
-import io.netty.channel.EventLoopGroup;
+import io.jshim.ttrpc.Timers;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -68,14 +68,15 @@ public final class Daemon {
         if (namespace.isEmpty()) {
             throw new IllegalArgumentException("shim namespace cannot be empty");
         }
-        // Start-up costs that do not depend on each other run side by side while this thread makes Netty's event
-        // loop: the reaper (subreaper, its thread) and the OOM watcher (epoll set, eventfd), first needed when a
-        // container starts. (Warming up more on another thread was measured: no gain, the two cores are busy.)
+        // Start-up costs that do not depend on each other run side by side while this thread goes on to the
+        // forwarder and the task service: the reaper (subreaper, its thread) and the OOM watcher (epoll set,
+        // eventfd), first needed when a container starts. (Warming up more on another thread was measured: no gain,
+        // the two cores are busy.)
         CompletableFuture<Reaper> reaperReady = CompletableFuture.supplyAsync(Reaper::get, Daemon::startupThread);
         CompletableFuture<OomWatcher> oomReady = CompletableFuture.supplyAsync(OomWatcher::new, Daemon::startupThread)
                 .exceptionally(Daemon::noOomWatcher);
-        EventLoopGroup loop = EventLoops.shared();
-        timeline.mark("event loop");
+        // the daemon's delays (stuck waits, idle exit, the registration below): its thread runs only while one is due
+        ScheduledExecutorService timer = Timers.shared();
         Reaper reaper = reaperReady.join();
         timeline.mark("reaper");
         EventQueue queue = new EventQueue(namespace);
@@ -84,7 +85,7 @@ public final class Daemon {
             ttrpcAddress = flags.get("address") + ".ttrpc";
         }
         ContainerdForwarder forwarder = new ContainerdForwarder(queue,
-                new TtrpcEventTransport(TtrpcEventTransport.socketOf(ttrpcAddress), loop))
+                new TtrpcEventTransport(TtrpcEventTransport.socketOf(ttrpcAddress)))
                 // an event whose forward failed is a wait on containerd until delivered (logged once if stuck)
                 .watchRetries(e -> io.jshim.shim.Waits.begin(io.jshim.shim.Waits.Kind.FORWARD, e.topic(),
                         e.containerId()))
@@ -102,9 +103,9 @@ public final class Daemon {
                 ? io.jshim.shim.grpc.GrpcShimServer.eventsOnly(queue) : null;
         TaskServer server = grpc
                 ? io.jshim.shim.grpc.GrpcShimServer.forDaemon(tasks, queue, forwarder)
-                : new TtrpcTaskServer(loop, tasks, queue, forwarder, eventStream == null ? null
+                : new TtrpcTaskServer(tasks, queue, forwarder, eventStream == null ? null
                         : () -> ((io.jshim.shim.grpc.GrpcShimServer) eventStream).hub());
-        stuckRuncCalls(loop);
+        stuckRuncCalls(timer);
         timeline.mark("task service+server");
         Path socket = listen(server);
         timeline.mark("listening");
@@ -117,16 +118,16 @@ public final class Daemon {
                 : new io.jshim.shim.exporter.DaemonRegistry(io.jshim.shim.exporter.DaemonRegistry.DIR,
                         Posix.getpid(), socket, namespace, flags.get("address"), grpc ? "grpc" : "ttrpc");
         if (registry != null) {
-            loop.schedule(() -> Thread.ofVirtual().name("jshim-register").start(registry::register),
+            timer.schedule(() -> Thread.ofVirtual().name("jshim-register").start(registry::register),
                     COMPILER_BOOST_DELAY_MS, TimeUnit.MILLISECONDS);
         }
         // by then a cold container's Create, Start and Delete are over (~200 ms after listening); it reads /proc,
-        // so on a virtual thread of its own rather than on the event loop
-        loop.schedule(() -> Thread.ofVirtual().name("jshim-compiler-priority").start(CompilerPriority::restore),
+        // so on a virtual thread of its own rather than on the timer's
+        timer.schedule(() -> Thread.ofVirtual().name("jshim-compiler-priority").start(CompilerPriority::restore),
                 COMPILER_BOOST_DELAY_MS, TimeUnit.MILLISECONDS);
         OwnSocket eventSocket = eventStream == null ? null : OwnSocket.at(bindEventStream(eventStream, socket));
         // a daemon holding no container exits by itself, once containerd stops using it (IdleExit)
-        IdleExit.fromEnvironment(System.getenv(IdleExit.ENV), loop).ifPresent(tasks::exitWhenIdle);
+        IdleExit.fromEnvironment(System.getenv(IdleExit.ENV), timer).ifPresent(tasks::exitWhenIdle);
         Signal.handle(new Signal("TERM"), s -> shutdown.countDown());
         Signal.handle(new Signal("INT"), s -> shutdown.countDown());
         log.info("jshim {} serving {} (namespace {}, pid {}) after {} ms", Main.VERSION, socket, namespace,
@@ -163,7 +164,7 @@ public final class Daemon {
     static final String RUNC_STUCK_ENV = "JSHIM_RUNC_STUCK_SECONDS";
     private static final int RUNC_STUCK_DEFAULT_SECONDS = 30;
 
-    private static void stuckRuncCalls(EventLoopGroup loop) {
+    private static void stuckRuncCalls(ScheduledExecutorService timer) {
         String value = ProcessEnvironment.get(RUNC_STUCK_ENV);
         int seconds = RUNC_STUCK_DEFAULT_SECONDS;
         if (value != null && !value.isBlank()) {
@@ -174,7 +175,7 @@ public final class Daemon {
             }
         }
         if (seconds > 0) {
-            io.jshim.shim.Waits.watch(loop, Duration.ofSeconds(seconds));
+            io.jshim.shim.Waits.watch(timer, Duration.ofSeconds(seconds));
         }
     }
 

@@ -55,7 +55,8 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
         LineLayout layout = new LineLayout();
         layout.setContext(context);
         layout.start();
-        // Asynchronous and never blocking: a full log pipe (containerd not reading) must not stall the event loop.
+        // Asynchronous and never blocking: a full log pipe (containerd not reading) must not stall a ttrpc
+        // connection's reader thread, which runs the never-blocking methods.
         AsyncLineAppender appender = new AsyncLineAppender(layout,
                 new java.io.FileOutputStream(java.io.FileDescriptor.err), AsyncLineAppender.CAPACITY);
         appender.setContext(context);
@@ -67,7 +68,8 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
         root.addAppender(appender);
         String level = System.getenv("JSHIM_LOG_LEVEL");
         root.setLevel(debug || "DEBUG".equals(level) || "TRACE".equals(level) ? Level.DEBUG : Level.INFO);
-        // Netty is chatty at debug; its own problems surface as our errors.
+        // Netty (gRPC daemons, the console socket) is chatty at debug; its own problems surface as our errors. Only a
+        // logger name: no Netty class loads for it.
         context.getLogger("io.netty").setLevel(Level.INFO);
         if (!flushHook) { // the daemon's last lines (shutting down, a failure) out before the JVM goes
             flushHook = true;

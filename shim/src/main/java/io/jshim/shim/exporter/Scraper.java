@@ -3,7 +3,6 @@ package io.jshim.shim.exporter;
 import io.jshim.proto.metrics.GetRequest;
 import io.jshim.proto.metrics.GetResponse;
 import io.jshim.shim.metrics.MetricsRpc;
-import io.jshim.ttrpc.EventLoops;
 import io.jshim.ttrpc.TtrpcClient;
 import io.jshim.ttrpc.TtrpcException;
 import java.io.IOException;
@@ -67,7 +66,7 @@ public record Scraper(Duration timeout) {
     }
 
     private Outcome overTtrpc(Target t, long start) {
-        try (TtrpcClient client = TtrpcClient.connect(t.socket(), EventLoops.shared(), timeout)) {
+        try (TtrpcClient client = TtrpcClient.connect(t.socket(), timeout)) {
             GetResponse r = client.call(MetricsRpc.SERVICE, MetricsRpc.GET, GetRequest.getDefaultInstance(),
                     GetResponse.parser(), left(start), null);
             return new Up(TextFormat.parse(r.getText()));

@@ -5,7 +5,6 @@ import io.jshim.events.EventHub;
 import io.jshim.events.EventQueue;
 import io.jshim.shim.task.TaskService;
 import io.jshim.ttrpc.TtrpcServer;
-import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,17 +18,17 @@ import java.util.function.Supplier;
 public final class TtrpcTaskServer implements TaskServer {
     private final TtrpcServer server;
 
-    public TtrpcTaskServer(EventLoopGroup loop, TaskService tasks) {
-        this(loop, tasks, null, null, null);
+    public TtrpcTaskServer(TaskService tasks) {
+        this(tasks, null, null, null);
     }
 
     /**
      * With the metrics service, read from {@code queue}, {@code forwarder} (null: none in this process) and the
      * event stream's hub ({@code hub} supplies null when none is served).
      */
-    public TtrpcTaskServer(EventLoopGroup loop, TaskService tasks, EventQueue queue, ContainerdForwarder forwarder,
+    public TtrpcTaskServer(TaskService tasks, EventQueue queue, ContainerdForwarder forwarder,
             Supplier<EventHub> hub) {
-        TtrpcServer.Builder b = TtrpcTaskFace.register(TtrpcServer.builder().eventLoopGroup(loop), tasks);
+        TtrpcServer.Builder b = TtrpcTaskFace.register(TtrpcServer.builder(), tasks);
         if (queue != null) {
             // Raw bytes and names spelled out: the metrics classes and messages load on the first Get, not at boot.
             b.register("jshim.metrics.v1.Metrics", "Get", (ctx, payload) -> io.jshim.shim.metrics.MetricsRpc.get(

@@ -7,7 +7,6 @@ import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCalls;
 import io.jshim.proto.stream.StreamedEvent;
 import io.jshim.proto.stream.SubscribeRequest;
-import io.jshim.ttrpc.EventLoops;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;

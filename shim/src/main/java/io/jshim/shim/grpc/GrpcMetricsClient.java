@@ -7,7 +7,6 @@ import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCalls;
 import io.jshim.proto.metrics.GetRequest;
 import io.jshim.proto.metrics.GetResponse;
-import io.jshim.ttrpc.EventLoops;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
 import java.nio.file.Path;

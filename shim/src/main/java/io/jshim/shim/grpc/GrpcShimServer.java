@@ -8,7 +8,6 @@ import io.jshim.events.EventHub;
 import io.jshim.events.EventQueue;
 import io.jshim.shim.face.TaskServer;
 import io.jshim.shim.task.TaskService;
-import io.jshim.ttrpc.EventLoops;
 import io.jshim.ttrpc.PeerCredentials;
 import io.jshim.ttrpc.TtrpcServer;
 import io.netty.channel.EventLoopGroup;

@@ -7,7 +7,7 @@ import io.jshim.shim.cli.Daemon;
 import io.jshim.shim.cli.Flags;
 import io.jshim.shim.cli.LogSetup;
 import io.jshim.shim.cli.Training;
-import io.jshim.ttrpc.EventLoops;
+import io.jshim.shim.grpc.EventLoops;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -6,7 +6,6 @@ import io.jshim.test.Busybox;
 import io.jshim.test.CtrTasks;
 import io.jshim.test.InstalledShim;
 import io.jshim.test.PrivateContainerd;
-import io.jshim.ttrpc.EventLoops;
 import io.jshim.ttrpc.TtrpcClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -80,7 +79,7 @@ public final class ScrapeBench {
             String address = Files.readString(bundle.resolve("address")).trim();
             int pid = Integer.parseInt(Files.readString(bundle.resolve("shim.pid")).trim());
             Path socket = Path.of(address.replaceFirst("^unix://", ""));
-            try (TtrpcClient client = TtrpcClient.connect(socket, EventLoops.shared(), Duration.ofSeconds(5))) {
+            try (TtrpcClient client = TtrpcClient.connect(socket, Duration.ofSeconds(5))) {
                 long t = System.nanoTime();
                 String first = get(client);
                 double firstMs = (System.nanoTime() - t) / 1e6;

@@ -32,7 +32,7 @@ import io.jshim.test.cri.v1.StopContainerRequest;
 import io.jshim.test.cri.v1.StopPodSandboxRequest;
 import io.jshim.test.cri.v1.VersionRequest;
 import io.jshim.test.cri.v1.VersionResponse;
-import io.jshim.ttrpc.EventLoops;
+import io.jshim.shim.grpc.EventLoops;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;

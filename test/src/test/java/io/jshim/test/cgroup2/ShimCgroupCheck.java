@@ -11,7 +11,6 @@ import io.jshim.reaper.Monitor;
 import io.jshim.reaper.Reaper;
 import io.jshim.reaper.SpawnSpec;
 import io.jshim.test.ShimHarness;
-import io.jshim.ttrpc.EventLoops;
 import io.jshim.ttrpc.TtrpcClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,7 +44,7 @@ final class ShimCgroupCheck {
         String address = start.stdoutText();
         Map<String, String> md = Map.of("containerd-namespace-ttrpc", namespace);
         try (TtrpcClient shim = TtrpcClient.connect(Path.of(address.substring("unix://".length())),
-                EventLoops.shared(), Duration.ofSeconds(30))) {
+                Duration.ofSeconds(30))) {
             int daemon = shim.call(ShimHarness.V2, "Connect", ConnectRequest.newBuilder().setId("cg-1").build(),
                     ConnectResponse.parser(), Duration.ofSeconds(60), md).getShimPid();
             try {

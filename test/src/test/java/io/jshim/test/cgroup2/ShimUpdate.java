@@ -6,7 +6,6 @@ import com.google.protobuf.Empty;
 import io.jshim.proto.task.UpdateTaskRequest;
 import io.jshim.test.PrivateContainerd;
 import io.jshim.test.ShimHarness;
-import io.jshim.ttrpc.EventLoops;
 import io.jshim.ttrpc.TtrpcClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,7 +21,7 @@ final class ShimUpdate {
         String address = Files.readString(containerd.state().resolve("io.containerd.runtime.v2.task")
                 .resolve(containerd.namespace()).resolve(id).resolve("address"));
         try (TtrpcClient shim = TtrpcClient.connect(Path.of(address.substring("unix://".length())),
-                EventLoops.shared(), Duration.ofSeconds(30))) {
+                Duration.ofSeconds(30))) {
             shim.call(ShimHarness.V2, "Update", UpdateTaskRequest.newBuilder().setId(id)
                             .setResources(Any.newBuilder()
                                     .setTypeUrl("types.containerd.io/opencontainers/runtime-spec/1/LinuxResources")

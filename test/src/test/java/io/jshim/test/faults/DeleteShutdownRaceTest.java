@@ -18,7 +18,6 @@ import io.jshim.test.ShimFixture;
 import io.jshim.test.ShimHarness;
 import io.jshim.test.TaskClient;
 import io.jshim.ttrpc.Code;
-import io.jshim.ttrpc.EventLoops;
 import io.jshim.ttrpc.TtrpcClient;
 import io.jshim.ttrpc.TtrpcException;
 import java.nio.file.Files;
@@ -81,7 +80,7 @@ class DeleteShutdownRaceTest {
     }
 
     static TtrpcClient newClient() throws Exception {
-        return TtrpcClient.connect(shim.socket(), EventLoops.shared(), Duration.ofSeconds(5));
+        return TtrpcClient.connect(shim.socket(), Duration.ofSeconds(5));
     }
 
     static <R extends com.google.protobuf.Message> R call(TtrpcClient c, String method,
@@ -232,8 +231,8 @@ class DeleteShutdownRaceTest {
             Path bundle = fixture.bundle(id, OciBundle.of("sleep", "1000"));
             // A shim that decided to exit takes no more containers: every round needs a shim of its own.
             try (ShimHarness own = new ShimHarness(dir.resolve("shim-" + id));
-                 TtrpcClient a = TtrpcClient.connect(own.socket(), EventLoops.shared(), Duration.ofSeconds(5));
-                 TtrpcClient b = TtrpcClient.connect(own.socket(), EventLoops.shared(), Duration.ofSeconds(5))) {
+                 TtrpcClient a = TtrpcClient.connect(own.socket(), Duration.ofSeconds(5));
+                 TtrpcClient b = TtrpcClient.connect(own.socket(), Duration.ofSeconds(5))) {
                 TaskClient ownTasks = new TaskClient(own);
                 CountDownLatch go = new CountDownLatch(1);
                 CompletableFuture<Object> create = CompletableFuture.supplyAsync(() -> {

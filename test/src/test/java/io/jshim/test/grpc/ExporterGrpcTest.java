@@ -13,7 +13,6 @@ import io.jshim.reaper.SpawnSpec;
 import io.jshim.test.InstalledShim;
 import io.jshim.test.PrivateContainerd;
 import io.jshim.test.PromExposition;
-import io.jshim.ttrpc.EventLoops;
 import io.jshim.ttrpc.TtrpcServer;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -54,7 +53,7 @@ class ExporterGrpcTest {
         Path containerd = dir.resolve("containerd.sock");
         Path receiverSocket = dir.resolve("containerd.sock.ttrpc");
         // containerd's Events/Forward, so that the daemon's forwarder has somewhere to send
-        TtrpcServer receiver = TtrpcServer.builder().eventLoopGroup(EventLoops.shared())
+        TtrpcServer receiver = TtrpcServer.builder()
                 .register(GrpcRig.FORWARD_SERVICE, "Forward", ForwardRequest.parser(),
                         (ctx, r) -> Empty.getDefaultInstance())
                 .build().bind(receiverSocket);

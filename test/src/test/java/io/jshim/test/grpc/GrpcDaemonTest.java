@@ -16,7 +16,6 @@ import io.jshim.reaper.SpawnSpec;
 import io.jshim.shim.grpc.EventsCommand;
 import io.jshim.test.InstalledShim;
 import io.jshim.ttrpc.Code;
-import io.jshim.ttrpc.EventLoops;
 import io.jshim.ttrpc.TtrpcClient;
 import io.jshim.ttrpc.TtrpcServer;
 import java.io.ByteArrayOutputStream;
@@ -45,7 +44,7 @@ class GrpcDaemonTest {
         Path bundle = Files.createDirectories(dir.resolve("bundle-" + protocol));
         Path socket = dir.resolve(protocol + ".sock");
         Path receiverSocket = dir.resolve(protocol + "-containerd.sock.ttrpc");
-        TtrpcServer receiver = TtrpcServer.builder().eventLoopGroup(EventLoops.shared())
+        TtrpcServer receiver = TtrpcServer.builder()
                 .register(GrpcRig.FORWARD_SERVICE, "Forward", ForwardRequest.parser(), (ctx, r) -> Empty.getDefaultInstance())
                 .build().bind(receiverSocket);
         Path classes = dir.resolve(protocol + "-classes.txt");
@@ -75,7 +74,7 @@ class GrpcDaemonTest {
                             Empty.getDefaultInstance()).code());
                 }
             } else {
-                try (TtrpcClient client = TtrpcClient.connect(socket, EventLoops.shared(), Duration.ofSeconds(5))) {
+                try (TtrpcClient client = TtrpcClient.connect(socket, Duration.ofSeconds(5))) {
                     ConnectResponse c = client.call("containerd.task.v2.Task", "Connect",
                             ConnectRequest.newBuilder().setId("none").build(), ConnectResponse.parser(),
                             Duration.ofSeconds(10), Map.of());
@@ -141,7 +140,7 @@ class GrpcDaemonTest {
         Path bundle = io.jshim.test.OciBundle.of("sh", "-c", "exit 3").writeTo(dir.resolve("c1"), rootfs);
         Path socket = dir.resolve("shim.sock");
         Path receiverSocket = dir.resolve("containerd.sock.ttrpc");
-        TtrpcServer receiver = TtrpcServer.builder().eventLoopGroup(EventLoops.shared())
+        TtrpcServer receiver = TtrpcServer.builder()
                 .register(GrpcRig.FORWARD_SERVICE, "Forward", ForwardRequest.parser(), (ctx, r) -> Empty.getDefaultInstance())
                 .build().bind(receiverSocket);
         Map<String, String> env = new HashMap<>(System.getenv());
@@ -160,7 +159,7 @@ class GrpcDaemonTest {
             }
             assertTrue(Files.exists(events), "the event stream listens on " + events);
             Map<String, String> md = Map.of("containerd-namespace-ttrpc", namespace);
-            try (TtrpcClient client = TtrpcClient.connect(socket, EventLoops.shared(), Duration.ofSeconds(5))) {
+            try (TtrpcClient client = TtrpcClient.connect(socket, Duration.ofSeconds(5))) {
                 String v2 = "containerd.task.v2.Task";
                 Duration t = Duration.ofSeconds(30);
                 client.call(v2, "Create", io.jshim.proto.task.CreateTaskRequest.newBuilder().setId("c1")

@@ -23,7 +23,7 @@ import io.jshim.shim.grpc.GrpcShimServer;
 import io.jshim.shim.grpc.GrpcTaskFace;
 import io.jshim.shim.task.TaskService;
 import io.jshim.ttrpc.Code;
-import io.jshim.ttrpc.EventLoops;
+import io.jshim.shim.grpc.EventLoops;
 import io.jshim.ttrpc.TtrpcClient;
 import io.jshim.ttrpc.TtrpcException;
 import io.jshim.ttrpc.TtrpcServer;
@@ -65,7 +65,7 @@ final class GrpcRig implements AutoCloseable {
     GrpcRig(Path dir) throws Exception {
         this.dir = dir;
         Files.createDirectories(dir.resolve("sockets"));
-        receiver = TtrpcServer.builder().eventLoopGroup(EventLoops.shared())
+        receiver = TtrpcServer.builder()
                 .register(FORWARD_SERVICE, "Forward", ForwardRequest.parser(), (ctx, r) -> {
                     synchronized (forwarded) {
                         forwarded.add(new Received(r.getEnvelope(), Instant.now()));
@@ -74,15 +74,15 @@ final class GrpcRig implements AutoCloseable {
                     return Empty.getDefaultInstance();
                 }).build().bind(dir.resolve("containerd.sock.ttrpc"));
         forwarder = new ContainerdForwarder(queue,
-                new TtrpcEventTransport(dir.resolve("containerd.sock.ttrpc"), EventLoops.shared())).start();
+                new TtrpcEventTransport(dir.resolve("containerd.sock.ttrpc"))).start();
         tasks = new TaskService(NAMESPACE, Reaper.get(), queue::publish, new OomWatcher(), dir.resolve("sockets"),
                 () -> { });
-        ttrpc = TtrpcTaskFace.register(TtrpcServer.builder().eventLoopGroup(EventLoops.shared()), tasks).build()
+        ttrpc = TtrpcTaskFace.register(TtrpcServer.builder(), tasks).build()
                 .bind(dir.resolve("ttrpc.sock"));
         grpc = new GrpcShimServer(tasks, hub, TtrpcServer.sameUserAs(TtrpcServer.effectiveUid()));
         grpcSocket = dir.resolve("grpc.sock");
         grpc.bind(grpcSocket);
-        ttrpcClient = TtrpcClient.connect(dir.resolve("ttrpc.sock"), EventLoops.shared(), Duration.ofSeconds(5));
+        ttrpcClient = TtrpcClient.connect(dir.resolve("ttrpc.sock"), Duration.ofSeconds(5));
     }
 
     /** Clients' own I/O thread: a subscriber's decoding must not run on the shim's (the forwarder's) loop. */

@@ -1,4 +1,4 @@
-package io.jshim.ttrpc;
+package io.jshim.shim.grpc;
 
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -7,8 +7,8 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 
 /**
- * Epoll event loop groups. The shim needs very little I/O, so one thread serves the ttrpc
- * server and every client: {@link #shared()}.
+ * Netty epoll event loop groups, for gRPC (its server, clients and the event stream) and the other Netty users
+ * of a process that loads Netty anyway. The ttrpc path does not use Netty (io.jshim.ttrpc works on raw fds).
  */
 public final class EventLoops {
     private EventLoops() {
