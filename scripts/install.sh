@@ -18,9 +18,10 @@ mkdir -p "$libdir" "$bindir"
 rm -rf "$libdir/lib" "$libdir/native" "$libdir/jshim.jar" "$libdir/jshim-grpc.jar"
 
 # Two stored jars instead of 49 on the class path, Netty's native library beside them (why: scripts/MergeJars.java):
-# jshim.jar, the daemon's (ttrpc: Netty's transport, protobuf, logback, and protobuf's JSON format for runtime
-# options, with gson and guava), and jshim-grpc.jar, what only gRPC needs (grpc-java, its HTTP/2 stack, Google's
-# common protos). A daemon serving ttrpc runs with jshim.jar alone: the class loader keeps the central directory of
+# jshim.jar, the daemon's (protobuf, logback, protobuf's JSON format for runtime options with gson and guava, and
+# Netty's transport: ttrpc runs on raw fds, but a terminal's console socket and the standby's control socket are
+# still Netty channels, so Netty stays here until they are not), and jshim-grpc.jar, what only gRPC needs
+# (grpc-java, its HTTP/2 stack, Google's common protos). A daemon serving ttrpc runs with jshim.jar alone: the class loader keeps the central directory of
 # every jar it opens on the heap (a service lookup at boot opens them all), 1.0 MB for the one jar of 9,331 entries
 # against ~0.4 MB for the daemon's 3,600 (docs/performance.md). Every other JVM has both on its class path.
 grpc_jars=() daemon_jars=()
@@ -48,10 +49,11 @@ done
 # - the C1 compiler alone, on one thread at nice 19 (ThreadPriorityPolicy=1 lets the JVM set thread priorities;
 #   it runs as root): on two busy cores the compiler's backlog otherwise competes with runc for the CPU while the
 #   first container is created (a faster cold ctr run);
-# - Netty on sun.misc.Unsafe: without it Netty 4.2 on Java 24+ links malloc and free through FFM at boot
-#   (CleanerJava24Linker, a hundred generated classes on the event loop's set-up); with Unsafe Netty would
-#   also prefer direct buffers, which -Xmx does not bound (MalformedFramesTest: a peer's multi-MiB frames), so it
-#   is told not to (noPreferDirect), as it did without Unsafe;
+# - Netty on sun.misc.Unsafe, for the JVMs that load Netty (gRPC, a terminal's console socket, the standby's
+#   control socket; not the ttrpc path): without it Netty 4.2 on Java 24+ links malloc and free through FFM
+#   (CleanerJava24Linker, a hundred generated classes on an event loop's set-up); with Unsafe Netty would
+#   also prefer direct buffers, which -Xmx does not bound (a peer's multi-MiB messages), so it is told not to
+#   (noPreferDirect), as it did without Unsafe;
 # - AOT training profiles neither recorded nor replayed: they feed C2, which never runs, and replaying them only
 #   queued compilations (a faster cold ctr run);
 # - no JVM logging at all, and the VM's own messages on stderr (start's stdout is its answer);
