@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Turns the body of a Request frame into the Response to send: parses the Request and finds the
- * handler ({@link #prepare}, on the connection's reader thread), runs it ({@link #run}, where the method's
+ * handler ({@link #prepare}, on the I/O thread), runs it ({@link #run}, where the method's
  * {@link Execution} says) and maps the outcome to a status the way Go ttrpc does. Never throws.
  * Thread-safe (the registry is immutable).
  */
@@ -30,7 +30,7 @@ final class Dispatcher {
 
     /** service → method → handler; immutable. */
     private final Map<String, Map<String, UnaryHandler>> services;
-    /** "service/method" of the handlers registered to run on the reader thread ({@link Execution#EVENT_LOOP}); immutable. */
+    /** "service/method" of the handlers registered to run on the I/O thread ({@link Execution#EVENT_LOOP}); immutable. */
     private final Set<String> onEventLoop;
 
     Dispatcher(Map<String, Map<String, UnaryHandler>> services) {

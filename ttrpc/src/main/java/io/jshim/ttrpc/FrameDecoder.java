@@ -13,15 +13,16 @@ import java.util.List;
  * offset. If the input ends inside a frame, {@link #finish} throws {@link TruncatedFrameException}.
  *
  * <p>A body is filled straight from the chunks as they arrive, allocated only once its first byte is here and, for
- * a large body, once the {@link BodyBudget} grants it: the reader blocks in {@link #decode} until then (so that
- * peer's reads pause), or returns early when the connection is abandoned meanwhile.
+ * a large body, once the {@link BodyBudget} grants it: until then {@link #decode} stops and returns false, leaving
+ * the rest of the chunk unconsumed, and the budget calls the decoder's {@code onRoom} when room may be free (the
+ * connection stops reading meanwhile, then feeds the rest again).
  *
- * <p>One instance per connection (it is stateful), used by its reader thread only.
+ * <p>One instance per connection (it is stateful), used by the I/O thread only.
  */
 public final class FrameDecoder {
     private final BodyBudget budget;
-    /** Whether to give up waiting for budget (the connection is closing); read by the budget's wait. */
-    private final BodyBudget.Abandon abandoned;
+    /** Given to the budget when a body does not fit: called (any thread) when room may be free. */
+    private final Runnable onRoom;
     /** The header being read: {@link Frame#HEADER_LENGTH} bytes, {@code headerFilled} of them so far. */
     private final byte[] header = new byte[Frame.HEADER_LENGTH];
     private int headerFilled;
@@ -41,19 +42,20 @@ public final class FrameDecoder {
 
     /** A decoder with no limit on bodies held (for clients and tests). */
     public FrameDecoder() {
-        this(BodyBudget.unlimited(), () -> false);
+        this(BodyBudget.unlimited(), null);
     }
 
-    FrameDecoder(BodyBudget budget, BodyBudget.Abandon abandoned) {
+    FrameDecoder(BodyBudget budget, Runnable onRoom) {
         this.budget = budget;
-        this.abandoned = abandoned;
+        this.onRoom = onRoom;
     }
 
     /**
-     * Consumes {@code in} (position to limit) and adds every frame it completes to {@code out}, in order. Leaves
-     * bytes unconsumed only when it gave up waiting for budget (the connection is being abandoned).
+     * Consumes {@code in} (position to limit) and adds every frame it completes to {@code out}, in order. False when
+     * it stopped for a body the budget cannot hold yet: the rest of {@code in} is left unconsumed, to be given
+     * again once {@code onRoom} has been called.
      */
-    public void decode(ByteBuffer in, List<InboundFrame> out) {
+    public boolean decode(ByteBuffer in, List<InboundFrame> out) {
         while (in.hasRemaining()) {
             if (discardRemaining > 0) {
                 int skip = (int) Math.min(discardRemaining, in.remaining());
@@ -69,7 +71,7 @@ public final class FrameDecoder {
                 in.get(header, headerFilled, chunk);
                 headerFilled += chunk;
                 if (headerFilled < Frame.HEADER_LENGTH) {
-                    return;
+                    return true;
                 }
                 headerFilled = 0;
                 ByteBuffer h = ByteBuffer.wrap(header); // big-endian, as the wire
@@ -90,8 +92,8 @@ public final class FrameDecoder {
             }
             if (body == null) {
                 if (length > BodyBudget.SMALL && reserved == 0) {
-                    if (!budget.acquire(length, abandoned)) {
-                        return; // abandoned while waiting
+                    if (!budget.tryAcquire(length, onRoom)) {
+                        return false; // onRoom is called when another body is done
                     }
                     reserved = length;
                 }
@@ -108,6 +110,7 @@ public final class FrameDecoder {
                 emit(out, data);
             }
         }
+        return true;
     }
 
     private void emit(List<InboundFrame> out, byte[] data) {

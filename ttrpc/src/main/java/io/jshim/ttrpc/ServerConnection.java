@@ -15,12 +15,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One accepted connection on the server: enforces the stream-id rules, starts each request on the call executor
- * (or, for a method registered with {@link Execution#EVENT_LOOP}, runs it right here on the reader thread) and
+ * (or, for a method registered with {@link Execution#EVENT_LOOP}, runs it right here on the I/O thread) and
  * writes its Response when ready (in completion order).
  *
- * <p>Threading: frames arrive on the connection's reader thread ({@link FrameSocket}); answers are written by
- * whichever thread finished the call, under the socket's write lock. The call bookkeeping below is shared by
- * those threads and guarded by {@code this}.
+ * <p>Threading: frames arrive on the I/O thread ({@link IoLoop}); answers are written by whichever thread finished
+ * the call (writes never block, {@link FrameSocket}). The call bookkeeping below is shared by those threads and
+ * guarded by {@code this}.
  */
 final class ServerConnection implements FrameSocket.Handler {
     private static final Logger log = LoggerFactory.getLogger(ServerConnection.class);
@@ -31,10 +31,10 @@ final class ServerConnection implements FrameSocket.Handler {
     private final PeerCredentials peer;
     /** Server-wide count of calls started and not yet answered; shared, atomic. */
     private final AtomicInteger activeCalls;
-    /** Run once on the reader thread when the connection has closed (the server forgets it). */
+    /** Run once on the I/O thread when the connection has closed (the server forgets it). */
     private final Runnable onClosed;
 
-    /** Highest request id seen, as unsigned; 0 before the first request. Reader thread only. */
+    /** Highest request id seen, as unsigned; 0 before the first request. I/O thread only. */
     private int lastRequestId;
     /** Calls started and not yet written, by stream id. Guarded by this. */
     private final Map<Integer, Cancellation> inflight = new HashMap<>();
@@ -121,7 +121,7 @@ final class ServerConnection implements FrameSocket.Handler {
         }
     }
 
-    /** Runs on a call thread, or on the reader thread for an answer already made and for never-blocking handlers. */
+    /** Runs on a call thread, or on the I/O thread for an answer already made and for never-blocking handlers. */
     private void run(int id, Dispatcher.Prepared prepared, Cancellation cancellation, Instant receivedAt,
             long receivedNanos) {
         Response response;
@@ -156,7 +156,7 @@ final class ServerConnection implements FrameSocket.Handler {
         try {
             socket.write(frame);
         } catch (IOException e) {
-            // The socket closed itself: the peer went, or did not read for FrameSocket.SEND_TIMEOUT_MILLIS.
+            // The socket closed itself: the peer went, or left too many answers unread.
             log.debug("connection from pid {}: write failed, closed: {}", peer.pid(), e.toString());
         }
     }
@@ -173,7 +173,7 @@ final class ServerConnection implements FrameSocket.Handler {
         }
     }
 
-    /** Immediate close; in-flight calls see cancellation once the reader has stopped. Any thread. */
+    /** Immediate close; in-flight calls see cancellation once the I/O thread has released the fd. Any thread. */
     void close() {
         socket.close();
     }

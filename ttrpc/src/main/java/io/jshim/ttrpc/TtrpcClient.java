@@ -27,12 +27,11 @@ import org.slf4j.LoggerFactory;
  * A ttrpc client on one unix socket connection, many unary calls in flight.
  *
  * <p>Futures returned by {@link #call(String, String, ByteString, CallOptions)} complete on the
- * connection's reader thread (or the shared timer's, for a deadline): attach only quick, non-blocking stages (or
- * use the *Async variants).
+ * I/O thread ({@link IoLoop}, or the shared timer's for a deadline): attach only quick, non-blocking stages (or
+ * use the *Async variants), and never wait for a call from the I/O thread.
  *
- * <p>Transport: a raw unix socket fd ({@link FrameSocket}): a platform thread reads answers, the calling thread
- * writes its request (under the socket's write lock, at most {@link FrameSocket#SEND_TIMEOUT_MILLIS} when the
- * server does not read).
+ * <p>Transport: a raw unix socket fd ({@link FrameSocket}) on the process's one I/O thread; the calling thread
+ * writes its request without blocking (what the socket does not take waits in the connection's queue).
  */
 public final class TtrpcClient implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TtrpcClient.class);
@@ -42,10 +41,7 @@ public final class TtrpcClient implements AutoCloseable {
     private final FrameSocket channel;
     private final Path socket;
 
-    /**
-     * Held while allocating a stream id and writing its frame, so ids hit the wire in order. Held across the
-     * write(2) of one frame, which {@link FrameSocket#SEND_TIMEOUT_MILLIS} bounds.
-     */
+    /** Held while allocating a stream id and writing (or queueing) its frame, so ids hit the wire in order. */
     private final ReentrantLock sendLock = new ReentrantLock();
     /** Next stream id (odd, unsigned); guarded by sendLock. */
     private int nextStreamId = 1;
@@ -70,7 +66,7 @@ public final class TtrpcClient implements AutoCloseable {
 
     /**
      * Connects to the ttrpc server at {@code socket}; {@code connectTimeout} bounds the wait for room in a full
-     * listen backlog (a socket nobody listens on fails at once). Starts the connection's reader thread.
+     * listen backlog (a socket nobody listens on fails at once).
      */
     public static TtrpcClient connect(Path socket, Duration connectTimeout) throws IOException {
         int fd;
@@ -81,13 +77,13 @@ public final class TtrpcClient implements AutoCloseable {
         }
         FrameSocket channel;
         try {
-            channel = new FrameSocket(fd, BodyBudget.unlimited());
+            channel = new FrameSocket(IoLoop.shared(), fd, BodyBudget.unlimited(), false);
         } catch (IOException | RuntimeException e) {
             UnixSocket.close(fd);
             throw e;
         }
         TtrpcClient client = new TtrpcClient(channel, socket);
-        channel.start("ttrpc-client-" + socket.getFileName(), new FrameSocket.Handler() {
+        channel.start(new FrameSocket.Handler() {
             @Override
             public void onFrame(InboundFrame frame) {
                 client.onFrame(frame);
@@ -151,7 +147,7 @@ public final class TtrpcClient implements AutoCloseable {
                     future.completeExceptionally(closedException());
                 }
             } catch (IOException e) {
-                // The socket closed itself: the server went, or did not read for SEND_TIMEOUT_MILLIS.
+                // The socket closed itself: the server went, or left too many of our requests unread.
                 future.completeExceptionally(closed ? closedException()
                         : new TtrpcException(Code.UNAVAILABLE, "ttrpc: write failed: " + e, e));
             }
@@ -230,7 +226,7 @@ public final class TtrpcClient implements AutoCloseable {
     @Override
     public void close() {
         channel.close();
-        channel.awaitClosed(5_000); // at once on the reader thread (a stage of a call's future may close)
+        channel.awaitClosed(5_000); // at once on the I/O thread (a stage of a call's future may close)
     }
 
     /** Number of calls waiting for an answer. */
@@ -250,7 +246,7 @@ public final class TtrpcClient implements AutoCloseable {
         }
     }
 
-    // ---- reader thread side ----
+    // ---- I/O thread side ----
 
     private void onFrame(InboundFrame inbound) {
         int id = inbound.streamId();

@@ -35,12 +35,12 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * Each request runs on its own virtual thread (or, for a method registered with {@link Execution#EVENT_LOOP},
- * on the connection's reader thread); answers go out as they complete. Every accepted connection is checked
+ * on the I/O thread that read it); answers go out as they complete. Every accepted connection is checked
  * against the peer policy (by default: same uid as this process) before anything is read from it.
  *
- * <p>Threads: one accept thread per listening socket ({@link Listener}) and one reader per connection
- * ({@link FrameSocket}), platform threads blocked in poll(2) and recv(2) on raw fds; no selector, no event loop
- * (why: {@link FrameSocket}).
+ * <p>I/O: raw unix socket fds on the process's one I/O thread ({@link IoLoop}, epoll through the shim's own libc
+ * calls): listening sockets ({@link Listener}) and connections ({@link FrameSocket}) alike. An idle or half-sent
+ * peer holds no thread.
  */
 public final class TtrpcServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TtrpcServer.class);
@@ -51,6 +51,7 @@ public final class TtrpcServer implements AutoCloseable {
     private final Dispatcher dispatcher;
     private final Predicate<PeerCredentials> peerPolicy;
     private final ExecutorService callExecutor;
+    private final IoLoop loop = IoLoop.shared();
     private final AtomicInteger activeCalls = new AtomicInteger();
     /**
      * Large request bodies held at once over all connections: two of the largest frames. Peers
@@ -104,7 +105,7 @@ public final class TtrpcServer implements AutoCloseable {
      */
     public TtrpcServer bind(Path socketPath) throws IOException {
         checkRunning();
-        addListener(Listener.bind(socketPath));
+        addListener(Listener.bind(loop, socketPath));
         log.debug("listening on {}", socketPath);
         return this;
     }
@@ -116,12 +117,12 @@ public final class TtrpcServer implements AutoCloseable {
      */
     public TtrpcServer adopt(int listeningFd) throws IOException {
         checkRunning();
-        addListener(Listener.adopt(listeningFd));
+        addListener(Listener.adopt(loop, listeningFd));
         log.debug("serving adopted fd {}", listeningFd);
         return this;
     }
 
-    /** On the accept thread, for each new connection, before anything is read from it. */
+    /** On the I/O thread, for each new connection, before anything is read from it. */
     private void accept(int fd) {
         PeerCredentials peer;
         try {
@@ -144,7 +145,7 @@ public final class TtrpcServer implements AutoCloseable {
         }
         FrameSocket socket;
         try {
-            socket = new FrameSocket(fd, bodyBudget);
+            socket = new FrameSocket(loop, fd, bodyBudget, true);
         } catch (IOException e) {
             log.warn("closing connection from pid {}: {}", peer.pid(), e.toString());
             UnixSocket.close(fd);
@@ -159,7 +160,7 @@ public final class TtrpcServer implements AutoCloseable {
                 });
         self[0] = connection;
         connections.add(connection);
-        socket.start("ttrpc-conn-" + peer.pid(), connection);
+        socket.start(connection);
         if (state != State.RUNNING) {
             // Lost a race with shutdown/close, which may have swept the set before this one was in it.
             connection.close();
@@ -227,7 +228,7 @@ public final class TtrpcServer implements AutoCloseable {
             connection.close();
         }
         callExecutor.shutdown();
-        // Each waits for its thread to have released its fd (not on that thread itself: a handler may close).
+        // Each waits for the I/O thread to have released its fd (not on that thread itself: a handler may close).
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(CLOSE_WAIT_SECONDS);
         for (Listener listener : listeners) {
             listener.awaitClosed(remainingMillis(deadline));

@@ -131,14 +131,15 @@ class FuzzTest {
     }
 
     /**
-     * Live platform threads not in the baseline, ignoring the JDK's virtual-thread carriers and the process's
-     * shared timer (it ends by itself once idle for {@link Timers#IDLE_SECONDS}, which the wait below does not cover).
+     * Live platform threads not in the baseline, ignoring the JDK's virtual-thread carriers and the process's shared
+     * ones: the I/O thread (started by the first server or client, never ended) and the timer (it ends by itself once
+     * idle for {@link Timers#IDLE_SECONDS}, which the wait below does not cover).
      */
     private static List<String> newThreads(Set<Thread> baseline) {
         return platformThreads().stream()
                 .filter(t -> !baseline.contains(t))
                 .filter(t -> !(t instanceof ForkJoinWorkerThread) && !t.getName().startsWith("VirtualThread-")
-                        && !t.getName().equals("jshim-timer"))
+                        && !t.getName().equals("jshim-timer") && !t.getName().equals("ttrpc-io"))
                 .map(Thread::getName)
                 .toList();
     }

@@ -129,7 +129,7 @@ class RoundTripTest {
     void eachMethodRunsWhereItWasRegisteredTo() throws Exception {
         String loop = client.call(SVC, "WhereLoop", ByteString.EMPTY, CallOptions.DEFAULT).get(5, TimeUnit.SECONDS)
                 .toStringUtf8();
-        assertTrue(loop.startsWith("platform ttrpc-conn-"), loop);
+        assertTrue(loop.startsWith("platform ttrpc-io"), loop);
         String own = client.call(SVC, "WhereDefault", ByteString.EMPTY, CallOptions.DEFAULT).get(5, TimeUnit.SECONDS)
                 .toStringUtf8();
         assertTrue(own.startsWith("virtual "), own);
@@ -138,7 +138,7 @@ class RoundTripTest {
         CompletableFuture<ByteString> blocked = client.call(SVC, "Block", ByteString.EMPTY, CallOptions.DEFAULT);
         assertTrue(blockedStarted.await(5, TimeUnit.SECONDS));
         assertTrue(client.call(SVC, "WhereLoop", ByteString.EMPTY, CallOptions.DEFAULT).get(5, TimeUnit.SECONDS)
-                .toStringUtf8().startsWith("platform ttrpc-conn-"));
+                .toStringUtf8().startsWith("platform ttrpc-io"));
         assertFalse(blocked.isDone());
         release.countDown();
         assertEquals(utf8("late"), blocked.get(5, TimeUnit.SECONDS));

@@ -62,7 +62,10 @@ public final class Standby {
         CompilerPriority.restore();
         Signal.handle(new Signal("TERM"), s -> stopped = true);
         Signal.handle(new Signal("INT"), s -> stopped = true);
-        ControlServer server = ControlServer.bind(settings.control(), EventLoops.shared(), requests);
+        // The control socket's own Netty loop, ended once adopted: the daemon it becomes serves ttrpc without Netty,
+        // and has the threads of a cold daemon.
+        io.netty.channel.EventLoopGroup controlLoop = EventLoops.newGroup("jshim-control");
+        ControlServer server = ControlServer.bind(settings.control(), controlLoop, requests);
         log.info("standby: ready on {} for containerd {} after {} ms (pid {}, idle limit {} s)", settings.control(),
                 settings.address(), (System.nanoTime() - t0) / 1_000_000, Posix.getpid(), settings.idle().toSeconds());
         long idleDeadline = System.nanoTime() + settings.idle().toNanos();
@@ -93,6 +96,7 @@ public final class Standby {
             int socketFd = adoption.commit();
             Files.deleteIfExists(logFile());
             request.answer("adopted " + Posix.getpid());
+            controlLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS); // the answer, already queued, is written first
             return adopted(adoption.handover(), socketFd);
         }
     }
