@@ -290,4 +290,43 @@ class ServerProtocolTest {
             assertTrue(Arrays.equals(all, seen));
         }
     }
+
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void aPeerThatReadsNoAnswersIsClosedAndHoldsUpNoOtherConnection() throws Exception {
+        byte[] payload = new byte[1 << 20];
+        try (RawConnection stalled = new RawConnection(socket); RawConnection other = new RawConnection(socket)) {
+            // 16 MiB of answers asked for and none read, far more than the socket holds. From a thread of its own:
+            // once the server's answers wait, it reads no more requests, and this writer blocks until the close.
+            Thread writer = Thread.ofPlatform().start(() -> {
+                try {
+                    for (int i = 0; i < 16; i++) {
+                        stalled.sendRequest(2 * i + 1, SVC, "Echo", ByteString.copyFrom(payload));
+                    }
+                } catch (IOException closedByTheServer) {
+                    // expected: broken pipe once the server gives the connection up
+                }
+            });
+            awaitTrue(() -> server.connectionCount() == 2, "both connected");
+            awaitTrue(() -> calls.get() > 0, "the stalled peer's first requests are served");
+            long start = System.nanoTime();
+            other.sendRequest(1, SVC, "Echo", utf8("still served"));
+            assertEquals(utf8("still served"), other.readReply().response().getPayload());
+            assertTrue(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start) < 5,
+                    "answered while the other peer's answers wait");
+            // given up after FrameSocket.SEND_TIMEOUT_MILLIS without progress (10 s)
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
+            while (server.connectionCount() > 1 && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertEquals(1, server.connectionCount(), "the peer that reads nothing is closed");
+            assertTrue(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) >= FrameSocket.SEND_TIMEOUT_MILLIS - 1000,
+                    "not before the send timeout");
+            other.sendRequest(3, SVC, "Echo", utf8("and after"));
+            assertEquals(utf8("and after"), other.readReply().response().getPayload());
+            writer.join(TimeUnit.SECONDS.toMillis(10));
+            assertFalse(writer.isAlive(), "the stalled peer's writes ended with the connection");
+            awaitTrue(() -> server.activeCalls() == 0, "no call left active");
+        }
+    }
 }
