@@ -1,127 +1,153 @@
 package io.jshim.stdio;
 
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.epoll.EpollChannelOption;
-import io.netty.channel.epoll.EpollDomainSocketChannel;
-import io.netty.channel.epoll.EpollServerDomainSocketChannel;
-import io.netty.channel.unix.DomainSocketAddress;
-import io.netty.channel.unix.DomainSocketReadMode;
-import io.netty.channel.unix.FileDescriptor;
-import io.netty.util.ReferenceCountUtil;
+import io.jshim.reaper.LibcCall;
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The unix socket given to {@code runc --console-socket}: runc connects and sends the pty master
- * with SCM_RIGHTS. A socket per console, because in FILE_DESCRIPTORS read mode Netty drops the
- * data bytes (the pty name) that come with the fd.
+ * The unix socket given to {@code runc --console-socket}: runc connects and sends the pty master with SCM_RIGHTS.
+ * No thread of its own: {@link #awaitMaster} (the thread starting the process, once runc returned) accepts and
+ * receives in one poll(2) loop, over the listener, the connections accepted so far and a wakeup that
+ * {@link #close} signals.
  */
 final class ConsoleSocket implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ConsoleSocket.class);
-    private static final int MAX_SUN_PATH = 107;
+    /** Connections that have not sent an fd yet, at most: one more drops the oldest. Only runc should connect. */
+    private static final int MAX_PENDING = 4;
+    private static final int BACKLOG = 4;
+    /** How long {@link #close} waits for a thread in {@link #awaitMaster} to leave (it leaves at the wakeup). */
+    private static final long LEAVE_WAIT_MS = 5_000;
 
     private final Path path;
-    private final CompletableFuture<Integer> master = new CompletableFuture<>();
-    /** Guards closed/taken against a late fd arriving on the event loop. */
+    /** The listening socket; closed only by {@link #close}, once no thread polls it. */
+    private final Fd listener;
+    /** Signalled by {@link #close}: wakes {@link #awaitMaster} out of its poll. */
+    private final Wakeup closing;
+    /** Guards closed and waiting. Never held across a poll or a receive. */
     private final Object lock = new Object();
     private boolean closed;
-    private boolean taken;
-    private volatile Channel server;
-    /** Accepted connections, closed with the socket so a peer that never sends cannot leak one. */
-    private final Set<Channel> connections = ConcurrentHashMap.newKeySet();
+    /** A thread is in {@link #awaitMaster}, using listener and closing: {@link #close} must not close them yet. */
+    private boolean waiting;
 
-    private ConsoleSocket(Path path) {
+    private ConsoleSocket(Path path, Fd listener, Wakeup closing) {
         this.path = path;
+        this.listener = listener;
+        this.closing = closing;
     }
 
-    static ConsoleSocket listen(Path path, EventLoopGroup group) throws IOException {
-        if (path.toString().getBytes(StandardCharsets.UTF_8).length > MAX_SUN_PATH) {
-            throw new IOException("console socket path is longer than " + MAX_SUN_PATH + " bytes: " + path);
+    static ConsoleSocket listen(Path path) throws IOException {
+        if (path.toString().getBytes(StandardCharsets.UTF_8).length > SocketNative.MAX_PATH) {
+            throw new IOException("console socket path is longer than " + SocketNative.MAX_PATH + " bytes: " + path);
         }
-        ConsoleSocket socket = new ConsoleSocket(path);
-        ServerBootstrap bootstrap = new ServerBootstrap()
-                .group(group)
-                .channel(EpollServerDomainSocketChannel.class)
-                .childOption(EpollChannelOption.DOMAIN_SOCKET_READ_MODE, DomainSocketReadMode.FILE_DESCRIPTORS)
-                .childHandler(new ChannelInitializer<EpollDomainSocketChannel>() {
-                    @Override
-                    protected void initChannel(EpollDomainSocketChannel ch) {
-                        socket.connections.add(ch);
-                        ch.closeFuture().addListener(f -> socket.connections.remove(ch));
-                        ch.pipeline().addLast(socket.new Receiver());
-                    }
-                });
+        Wakeup closing = Wakeup.create("console socket wakeup");
         try {
-            socket.server = bootstrap.bind(new DomainSocketAddress(path.toString())).sync().channel();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            socket.close();
-            throw new IOException("interrupted binding console socket " + path, e);
-        } catch (Exception e) {
-            socket.close();
+            return new ConsoleSocket(path, new Fd(SocketNative.listen(path.toString(), BACKLOG), "console socket"),
+                    closing);
+        } catch (ErrnoException e) {
+            closing.close();
             throw new IOException("cannot listen on console socket " + path + ": " + e.getMessage(), e);
         }
-        return socket;
     }
 
     Path path() {
         return path;
     }
 
-    /** Waits for the master; the caller owns the returned fd. */
+    /** Waits for the master; the caller owns the returned fd (close-on-exec, still blocking). Call once. */
     int awaitMaster(Duration timeout) throws IOException {
-        int fd;
-        try {
-            fd = master.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            throw new IOException("no pty master received on console socket " + path + " within " + timeout);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted waiting for the pty master on " + path, e);
-        } catch (ExecutionException e) {
-            throw new IOException("receiving the pty master on " + path + " failed", e.getCause());
-        }
         synchronized (lock) {
             if (closed) {
                 throw new IOException("console socket " + path + " closed while receiving the pty master");
             }
-            taken = true;
-            return fd;
+            if (waiting) {
+                throw new IllegalStateException("two threads wait for the pty master on " + path);
+            }
+            waiting = true;
+        }
+        try {
+            return receive(timeout);
+        } finally {
+            synchronized (lock) {
+                waiting = false;
+                lock.notifyAll();
+            }
         }
     }
 
-    private void received(int fd) {
-        synchronized (lock) {
-            if (closed || master.isDone()) {
-                StdioNative.close(fd);
-                return;
+    private int receive(Duration timeout) throws IOException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        int[] pending = new int[MAX_PENDING];
+        int count = 0;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment fds = arena.allocate(StdioNative.POLLFD_SIZE * (2 + MAX_PENDING));
+            MemorySegment scratch = arena.allocate(SocketNative.SCRATCH_SIZE, 8);
+            MemorySegment errno = LibcCall.errnoState(arena);
+            while (true) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new IOException("no pty master received on console socket " + path + " within " + timeout);
+                }
+                StdioNative.setPollFd(fds, 0, closing.fd(), StdioNative.POLLIN);
+                StdioNative.setPollFd(fds, 1, listener.get(), StdioNative.POLLIN);
+                for (int i = 0; i < count; i++) {
+                    StdioNative.setPollFd(fds, 2 + i, pending[i], StdioNative.POLLIN);
+                }
+                int millis = (int) Math.min(Integer.MAX_VALUE, (left + 999_999) / 1_000_000);
+                int ready = StdioNative.poll(fds, 2 + count, millis);
+                if (ready < 0 && ready != -StdioNative.EINTR) {
+                    throw new ErrnoException("poll console socket " + path, -ready);
+                }
+                if (closing.isSignalled()) {
+                    throw new IOException("console socket " + path + " closed while receiving the pty master");
+                }
+                if (ready <= 0) {
+                    continue;
+                }
+                // downwards: a dropped connection takes the last one's place, which was already looked at
+                for (int i = count - 1; i >= 0; i--) {
+                    if (StdioNative.revents(fds, 2 + i) == 0) {
+                        continue;
+                    }
+                    int master = SocketNative.receiveFd(pending[i], scratch, errno);
+                    if (master >= 0) {
+                        return master;
+                    }
+                    if (master == SocketNative.GONE) {
+                        StdioNative.close(pending[i]);
+                        pending[i] = pending[--count];
+                    }
+                }
+                if (StdioNative.revents(fds, 1) != 0) {
+                    int conn = SocketNative.accept(listener.get(), errno);
+                    if (conn >= 0) {
+                        if (count == MAX_PENDING) {
+                            LOG.warn("console socket {}: {} connections sent no pty master; dropping the oldest",
+                                    path, MAX_PENDING);
+                            StdioNative.close(pending[0]);
+                            System.arraycopy(pending, 1, pending, 0, --count);
+                        }
+                        pending[count++] = conn;
+                    }
+                }
             }
-            try {
-                // Netty's recvFd may not set MSG_CMSG_CLOEXEC; a spawn elsewhere must not inherit the master.
-                StdioNative.setCloseOnExec(fd);
-            } catch (ErrnoException e) {
-                LOG.warn("cannot set FD_CLOEXEC on the pty master: {}", e.getMessage());
+        } finally {
+            for (int i = 0; i < count; i++) {
+                StdioNative.close(pending[i]);
             }
-            master.complete(fd);
         }
     }
 
+    /**
+     * Closes the socket and removes its file; a thread in {@link #awaitMaster} is woken and gets an IOException.
+     * Idempotent.
+     */
     @Override
     public void close() {
         synchronized (lock) {
@@ -129,40 +155,37 @@ final class ConsoleSocket implements AutoCloseable {
                 return;
             }
             closed = true;
-            if (master.isDone() && !taken) {
-                StdioNative.close(master.join());
+            closing.signal();
+            long deadline = System.nanoTime() + LEAVE_WAIT_MS * 1_000_000;
+            while (waiting) {
+                long left = (deadline - System.nanoTime()) / 1_000_000;
+                if (left <= 0) {
+                    // never seen: the waiter leaves at its next poll. Leaking two fds beats closing them under it.
+                    LOG.error("console socket {}: the thread receiving the pty master did not leave; its fds stay open",
+                            path);
+                    deleteFile();
+                    return;
+                }
+                try {
+                    lock.wait(left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    LOG.warn("console socket {}: interrupted waiting for its receiver; its fds stay open", path);
+                    deleteFile();
+                    return;
+                }
             }
         }
-        master.completeExceptionally(new IOException("console socket closed"));
-        Channel s = server;
-        if (s != null) {
-            s.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
-        }
-        for (Channel c : connections) {
-            c.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
-        }
+        listener.close();
+        closing.close();
+        deleteFile();
+    }
+
+    private void deleteFile() {
         try {
             Files.deleteIfExists(path);
         } catch (IOException e) {
             LOG.warn("cannot remove console socket {}: {}", path, e.getMessage());
-        }
-    }
-
-    private final class Receiver extends ChannelInboundHandlerAdapter {
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (msg instanceof FileDescriptor fd) {
-                received(fd.intValue());
-                ctx.close();
-            } else {
-                ReferenceCountUtil.release(msg);
-            }
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            LOG.warn("console socket {}: {}", path, cause.toString());
-            ctx.close();
         }
     }
 }

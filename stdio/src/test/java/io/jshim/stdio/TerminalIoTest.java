@@ -12,12 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jshim.reaper.Child;
 import io.jshim.reaper.SpawnSpec;
-import io.netty.bootstrap.Bootstrap;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.epoll.EpollDomainSocketChannel;
-import io.netty.channel.unix.DomainSocketAddress;
-import io.netty.channel.unix.FileDescriptor;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -29,6 +23,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -59,19 +55,8 @@ class TerminalIoTest {
         }
     }
 
-    /** runc's side of --console-socket: connect, send the master with SCM_RIGHTS, close our copy. */
     static void sendMaster(Path socket, int master) throws Exception {
-        Channel ch = new Bootstrap()
-                .group(ConsoleLoop.shared())
-                .channel(EpollDomainSocketChannel.class)
-                .handler(new ChannelInboundHandlerAdapter())
-                .connect(new DomainSocketAddress(socket.toString())).sync().channel();
-        try {
-            ch.writeAndFlush(new FileDescriptor(master)).sync();
-        } finally {
-            ch.close().sync();
-            StdioNative.close(master);
-        }
+        RuncConsole.sendMaster(socket, master);
     }
 
     static Child runOnSlave(int slave, String... argv) throws IOException {
@@ -154,6 +139,59 @@ class TerminalIoTest {
         io.close();
         assertFalse(Files.exists(socket));
         Harness.assertFdsReturnTo(before);
+    }
+
+    @Test
+    void connectionsWithoutAMasterDoNotHideTheOneThatSendsIt() throws Exception {
+        long ptmxBefore = Harness.ptmxCount();
+        var fdsBefore = Harness.openFds();
+        ProcessIO io = ProcessIO.prepare(new StdioSpec("", "", "", true), context(dir));
+        Path socket = io.consoleSocket().orElseThrow();
+        int[] pty = openPty();
+        try (RuncConsole silent = RuncConsole.connect(socket);
+             RuncConsole nameOnly = RuncConsole.connect(socket)) {
+            nameOnly.send("/dev/pts/9", -1); // data but no fd: read, discarded, the connection kept
+            RuncConsole.connect(socket).close(); // gone without a word
+            sendMaster(socket, pty[0]);
+            io.start(Duration.ofSeconds(10));
+            assertFalse(Files.exists(socket));
+            StdioNative.writeFully(pty[1], "x".getBytes(StandardCharsets.UTF_8)); // the slave has a master
+        } finally {
+            StdioNative.close(pty[1]);
+            io.close();
+        }
+        assertEquals(ptmxBefore, Harness.ptmxCount());
+        Harness.assertFdsReturnTo(fdsBefore);
+    }
+
+    @Test
+    void closeWakesAStartWaitingForTheMaster() throws Exception {
+        var fdsBefore = Harness.openFds();
+        ProcessIO io = ProcessIO.prepare(new StdioSpec("", "", "", true), context(dir));
+        Path socket = io.consoleSocket().orElseThrow();
+        RuncConsole silent = RuncConsole.connect(socket); // accepted, then held open by the waiting start
+        var failure = new CompletableFuture<Throwable>();
+        Thread starter = Thread.ofPlatform().start(() -> {
+            try {
+                io.start(Duration.ofMinutes(5));
+                failure.complete(null);
+            } catch (Throwable t) {
+                failure.complete(t);
+            }
+        });
+        try {
+            Thread.sleep(200); // let it reach its poll (an earlier close is as good: start then fails at once)
+            long t0 = System.nanoTime();
+            io.close(); // e.g. Delete of a container whose runc create hangs
+            Throwable t = failure.get(30, TimeUnit.SECONDS);
+            assertTrue(t instanceof IOException, String.valueOf(t));
+            assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(10).toNanos(), "start left within seconds");
+            starter.join();
+        } finally {
+            silent.close();
+        }
+        assertFalse(Files.exists(socket));
+        Harness.assertFdsReturnTo(fdsBefore);
     }
 
     @Test
