@@ -1,6 +1,7 @@
 package io.jshim.stdio;
 
 import io.jshim.reaper.LibcCall;
+import io.jshim.reaper.UnixSocket;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -19,6 +20,7 @@ import org.slf4j.LoggerFactory;
  */
 final class ConsoleSocket implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ConsoleSocket.class);
+    private static final int MAX_SUN_PATH = 107;
     /** Connections that have not sent an fd yet, at most: one more drops the oldest. Only runc should connect. */
     private static final int MAX_PENDING = 4;
     private static final int BACKLOG = 4;
@@ -43,14 +45,17 @@ final class ConsoleSocket implements AutoCloseable {
     }
 
     static ConsoleSocket listen(Path path) throws IOException {
-        if (path.toString().getBytes(StandardCharsets.UTF_8).length > SocketNative.MAX_PATH) {
-            throw new IOException("console socket path is longer than " + SocketNative.MAX_PATH + " bytes: " + path);
+        if (path.toString().getBytes(StandardCharsets.UTF_8).length > MAX_SUN_PATH) {
+            throw new IOException("console socket path is longer than " + MAX_SUN_PATH + " bytes: " + path);
         }
         Wakeup closing = Wakeup.create("console socket wakeup");
+        int fd = -1;
         try {
-            return new ConsoleSocket(path, new Fd(SocketNative.listen(path.toString(), BACKLOG), "console socket"),
-                    closing);
-        } catch (ErrnoException e) {
+            fd = UnixSocket.listen(path.toString(), BACKLOG);
+            UnixSocket.setNonBlocking(fd, true); // accept after poll never waits for a peer that went meanwhile
+            return new ConsoleSocket(path, new Fd(fd, "console socket"), closing);
+        } catch (IOException | RuntimeException e) {
+            UnixSocket.close(fd);
             closing.close();
             throw new IOException("cannot listen on console socket " + path + ": " + e.getMessage(), e);
         }
@@ -87,7 +92,7 @@ final class ConsoleSocket implements AutoCloseable {
         int count = 0;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment fds = arena.allocate(StdioNative.POLLFD_SIZE * (2 + MAX_PENDING));
-            MemorySegment scratch = arena.allocate(SocketNative.SCRATCH_SIZE, 8);
+            MemorySegment scratch = arena.allocate(ScmRights.SCRATCH_SIZE, 8);
             MemorySegment errno = LibcCall.errnoState(arena);
             while (true) {
                 long left = deadline - System.nanoTime();
@@ -115,17 +120,17 @@ final class ConsoleSocket implements AutoCloseable {
                     if (StdioNative.revents(fds, 2 + i) == 0) {
                         continue;
                     }
-                    int master = SocketNative.receiveFd(pending[i], scratch, errno);
+                    int master = ScmRights.receive(pending[i], scratch, errno);
                     if (master >= 0) {
                         return master;
                     }
-                    if (master == SocketNative.GONE) {
+                    if (master == ScmRights.GONE) {
                         StdioNative.close(pending[i]);
                         pending[i] = pending[--count];
                     }
                 }
                 if (StdioNative.revents(fds, 1) != 0) {
-                    int conn = SocketNative.accept(listener.get(), errno);
+                    int conn = UnixSocket.accept(listener.get()); // -1: none after all
                     if (conn >= 0) {
                         if (count == MAX_PENDING) {
                             LOG.warn("console socket {}: {} connections sent no pty master; dropping the oldest",

@@ -3,9 +3,10 @@ package io.jshim.stdio;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import io.jshim.reaper.LibcCall;
+import io.jshim.reaper.UnixSocket;
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
@@ -13,10 +14,7 @@ import java.nio.file.Path;
 
 /** runc's side of {@code --console-socket} (utils.SendFile): connect, one sendmsg of the pty name and the fd. */
 final class RuncConsole implements AutoCloseable {
-    private static final LibcCall SOCKET = LibcCall.of("socket");
-    private static final LibcCall CONNECT = LibcCall.of("connect");
     private static final LibcCall SENDMSG = LibcCall.of("sendmsg");
-    private static final int SOCK_CLOEXEC = 02000000;
 
     private final int fd;
 
@@ -25,24 +23,8 @@ final class RuncConsole implements AutoCloseable {
     }
 
     /** A connection to the console socket at {@code path}. */
-    static RuncConsole connect(Path path) throws ErrnoException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment errno = LibcCall.errnoState(arena);
-            int fd = (int) SOCKET.call(errno, 1, 1 | SOCK_CLOEXEC, 0);
-            if (fd < 0) {
-                throw new ErrnoException("socket", LibcCall.errno(errno));
-            }
-            byte[] name = path.toString().getBytes(StandardCharsets.UTF_8);
-            MemorySegment addr = arena.allocate(110);
-            addr.set(JAVA_SHORT, 0, (short) 1);
-            MemorySegment.copy(name, 0, addr, JAVA_BYTE, 2, name.length);
-            if ((int) CONNECT.call(errno, fd, addr.address(), 110) != 0) {
-                int err = LibcCall.errno(errno);
-                StdioNative.close(fd);
-                throw new ErrnoException("connect " + path, err);
-            }
-            return new RuncConsole(fd);
-        }
+    static RuncConsole connect(Path path) throws IOException {
+        return new RuncConsole(UnixSocket.connect(path.toString(), 0));
     }
 
     /** Sends {@code data} bytes, with {@code passed} as SCM_RIGHTS unless it is negative. */
@@ -79,7 +61,7 @@ final class RuncConsole implements AutoCloseable {
     }
 
     /** What runc does: connect, send the master with its name, close the connection and its copy of the master. */
-    static void sendMaster(Path socket, int master) throws ErrnoException {
+    static void sendMaster(Path socket, int master) throws IOException {
         try (RuncConsole c = connect(socket)) {
             c.send("/dev/pts/0", master);
         } finally {

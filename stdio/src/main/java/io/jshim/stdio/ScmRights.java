@@ -1,36 +1,25 @@
 package io.jshim.stdio;
 
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import io.jshim.reaper.LibcCall;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.charset.StandardCharsets;
 
 /**
- * The unix-socket calls a console socket needs: listen on a path, accept, and receive the one fd runc sends with
- * SCM_RIGHTS (recvmsg(2)). Every fd is non-blocking and close-on-exec from the start (SOCK_CLOEXEC,
- * MSG_CMSG_CLOEXEC): no child spawned meanwhile can inherit the socket or the pty master.
+ * Receiving the one fd runc sends over a console socket with SCM_RIGHTS: recvmsg(2), which
+ * {@link io.jshim.reaper.UnixSocket} (socket, bind, listen, accept) has no call for. The fd arrives close-on-exec
+ * (MSG_CMSG_CLOEXEC): no child spawned meanwhile can inherit the pty master.
  */
-final class SocketNative {
-    static final int MAX_PATH = 107; // sun_path is 108 bytes with its NUL
-
-    private static final int AF_UNIX = 1;
-    private static final int SOCK_STREAM = 1;
-    private static final int SOCK_NONBLOCK = 04000;
-    private static final int SOCK_CLOEXEC = 02000000;
+final class ScmRights {
     private static final int SOL_SOCKET = 1;
     private static final int SCM_RIGHTS = 1;
     private static final int MSG_DONTWAIT = 0x40;
     private static final int MSG_CMSG_CLOEXEC = 0x40000000;
-    private static final long SOCKADDR_UN_SIZE = 110;
 
-    /** {@link #receiveFd}: nothing readable yet. */
+    /** {@link #receive}: nothing readable yet. */
     static final int NOTHING_YET = -1;
-    /** {@link #receiveFd}: the peer closed (or failed) without sending an fd. */
+    /** {@link #receive}: the peer closed (or failed) without sending an fd. */
     static final int GONE = -2;
 
     /*
@@ -46,49 +35,10 @@ final class SocketNative {
     private static final long DATA_SIZE = 256;
     static final long SCRATCH_SIZE = MSGHDR_SIZE + IOVEC_SIZE + CONTROL_SIZE + DATA_SIZE;
 
-    private static final LibcCall SOCKET = LibcCall.of("socket");
-    private static final LibcCall BIND = LibcCall.of("bind");
-    private static final LibcCall LISTEN = LibcCall.of("listen");
-    private static final LibcCall ACCEPT4 = LibcCall.of("accept4");
     private static final LibcCall RECVMSG = LibcCall.of("recvmsg");
     private static final LibcCall CLOSE = LibcCall.of("close");
 
-    private SocketNative() {}
-
-    /** A socket listening on {@code path} (which must not exist), non-blocking and close-on-exec. */
-    static int listen(String path, int backlog) throws ErrnoException {
-        byte[] name = path.getBytes(StandardCharsets.UTF_8);
-        if (name.length > MAX_PATH) {
-            throw new IllegalArgumentException("unix socket path longer than " + MAX_PATH + " bytes: " + path);
-        }
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment errno = LibcCall.errnoState(arena);
-            int fd = (int) SOCKET.call(errno, AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-            if (fd < 0) {
-                throw new ErrnoException("socket", LibcCall.errno(errno));
-            }
-            MemorySegment addr = arena.allocate(SOCKADDR_UN_SIZE); // zeroed: sun_path ends with a NUL
-            addr.set(JAVA_SHORT, 0, (short) AF_UNIX);
-            MemorySegment.copy(name, 0, addr, JAVA_BYTE, 2, name.length);
-            if ((int) BIND.call(errno, fd, addr.address(), SOCKADDR_UN_SIZE) != 0) {
-                int err = LibcCall.errno(errno);
-                CLOSE.call(errno, fd);
-                throw new ErrnoException("bind " + path, err);
-            }
-            if ((int) LISTEN.call(errno, fd, backlog) != 0) {
-                int err = LibcCall.errno(errno);
-                CLOSE.call(errno, fd);
-                throw new ErrnoException("listen " + path, err);
-            }
-            return fd;
-        }
-    }
-
-    /** A pending connection (non-blocking, close-on-exec), or -errno (EAGAIN: none pending). */
-    static int accept(int listener, MemorySegment errno) {
-        int fd = (int) ACCEPT4.call(errno, listener, 0, 0, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        return fd >= 0 ? fd : -LibcCall.errno(errno);
-    }
+    private ScmRights() {}
 
     /**
      * One non-blocking recvmsg on a connection: the first fd it carried (close-on-exec; any further ones are
@@ -96,7 +46,7 @@ final class SocketNative {
      *
      * @param scratch {@link #SCRATCH_SIZE} bytes of native memory the caller reuses across calls
      */
-    static int receiveFd(int conn, MemorySegment scratch, MemorySegment errno) {
+    static int receive(int conn, MemorySegment scratch, MemorySegment errno) {
         MemorySegment msg = scratch.asSlice(0, MSGHDR_SIZE);
         MemorySegment iov = scratch.asSlice(MSGHDR_SIZE, IOVEC_SIZE);
         MemorySegment control = scratch.asSlice(MSGHDR_SIZE + IOVEC_SIZE, CONTROL_SIZE);
