@@ -7,7 +7,6 @@ import io.jshim.shim.cli.Daemon;
 import io.jshim.shim.cli.Flags;
 import io.jshim.shim.cli.LogSetup;
 import io.jshim.shim.cli.Training;
-import io.jshim.ttrpc.EventLoops;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -62,7 +61,7 @@ public final class Standby {
         CompilerPriority.restore();
         Signal.handle(new Signal("TERM"), s -> stopped = true);
         Signal.handle(new Signal("INT"), s -> stopped = true);
-        ControlServer server = ControlServer.bind(settings.control(), EventLoops.shared(), requests);
+        ControlServer server = ControlServer.bind(settings.control(), requests);
         log.info("standby: ready on {} for containerd {} after {} ms (pid {}, idle limit {} s)", settings.control(),
                 settings.address(), (System.nanoTime() - t0) / 1_000_000, Posix.getpid(), settings.idle().toSeconds());
         long idleDeadline = System.nanoTime() + settings.idle().toNanos();
@@ -87,7 +86,7 @@ public final class Standby {
                 continue;
             }
             // nothing of the standby stays open: its control socket, the boot lock, the boot log (as stderr)
-            server.close(request.channel());
+            server.close(request);
             Posix.close(lockFd);
             refuseWaiting();
             int socketFd = adoption.commit();
