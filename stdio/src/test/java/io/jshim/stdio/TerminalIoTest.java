@@ -7,6 +7,7 @@ import static io.jshim.stdio.Harness.fifo;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -165,13 +166,43 @@ class TerminalIoTest {
     }
 
     @Test
+    void aVirtualThreadWaitingForALateMasterGetsIt() throws Exception {
+        long ptmxBefore = Harness.ptmxCount();
+        var fdsBefore = Harness.openFds();
+        ProcessIO io = ProcessIO.prepare(new StdioSpec("", "", "", true), context(dir));
+        Path socket = io.consoleSocket().orElseThrow();
+        var started = new CompletableFuture<Throwable>();
+        Thread starter = Thread.ofVirtual().start(() -> {
+            try {
+                io.start(Duration.ofSeconds(30));
+                started.complete(null);
+            } catch (Throwable t) {
+                started.complete(t);
+            }
+        });
+        int[] pty = openPty();
+        try {
+            Thread.sleep(200); // the start is waiting by now (if not, it finds the master at once: as good)
+            sendMaster(socket, pty[0]);
+            assertNull(started.get(30, TimeUnit.SECONDS));
+            starter.join();
+            StdioNative.writeFully(pty[1], "x".getBytes(StandardCharsets.UTF_8));
+        } finally {
+            StdioNative.close(pty[1]);
+            io.close();
+        }
+        assertEquals(ptmxBefore, Harness.ptmxCount());
+        Harness.assertFdsReturnTo(fdsBefore);
+    }
+
+    @Test
     void closeWakesAStartWaitingForTheMaster() throws Exception {
         var fdsBefore = Harness.openFds();
         ProcessIO io = ProcessIO.prepare(new StdioSpec("", "", "", true), context(dir));
         Path socket = io.consoleSocket().orElseThrow();
         RuncConsole silent = RuncConsole.connect(socket); // accepted, then held open by the waiting start
         var failure = new CompletableFuture<Throwable>();
-        Thread starter = Thread.ofPlatform().start(() -> {
+        Thread starter = Thread.ofVirtual().start(() -> { // as a ttrpc call: its wait goes to a platform thread
             try {
                 io.start(Duration.ofMinutes(5));
                 failure.complete(null);
