@@ -51,14 +51,16 @@ final class ScmRights {
         MemorySegment iov = scratch.asSlice(MSGHDR_SIZE, IOVEC_SIZE);
         MemorySegment control = scratch.asSlice(MSGHDR_SIZE + IOVEC_SIZE, CONTROL_SIZE);
         MemorySegment data = scratch.asSlice(MSGHDR_SIZE + IOVEC_SIZE + CONTROL_SIZE, DATA_SIZE);
-        msg.fill((byte) 0);
-        control.fill((byte) 0);
+        // every field set, none filled: a bulk fill loads FFM's bulk-operation classes for nothing
         iov.set(JAVA_LONG, 0, data.address());
         iov.set(JAVA_LONG, 8, DATA_SIZE);
+        msg.set(JAVA_LONG, 0, 0); // no name
+        msg.set(JAVA_LONG, 8, 0); // namelen and padding
         msg.set(JAVA_LONG, 16, iov.address());
         msg.set(JAVA_LONG, 24, 1);
         msg.set(JAVA_LONG, 32, control.address());
         msg.set(JAVA_LONG, 40, CONTROL_SIZE);
+        msg.set(JAVA_LONG, 48, 0); // flags and padding
         long n = RECVMSG.call(errno, conn, msg.address(), MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
         if (n < 0) {
             int err = LibcCall.errno(errno);
@@ -68,7 +70,7 @@ final class ScmRights {
         int first = -1;
         if (controlLength >= CMSG_HEADER && control.get(JAVA_INT, 8) == SOL_SOCKET
                 && control.get(JAVA_INT, 12) == SCM_RIGHTS) {
-            long count = (Math.min(control.get(JAVA_LONG, 0), CONTROL_SIZE) - CMSG_HEADER) / 4;
+            long count = (Math.min(control.get(JAVA_LONG, 0), Math.min(controlLength, CONTROL_SIZE)) - CMSG_HEADER) / 4;
             for (long i = 0; i < count; i++) {
                 int fd = control.get(JAVA_INT, CMSG_HEADER + 4 * i);
                 if (first < 0) {

@@ -27,8 +27,8 @@ final class RuncConsole implements AutoCloseable {
         return new RuncConsole(UnixSocket.connect(path.toString(), 0));
     }
 
-    /** Sends {@code data} bytes, with {@code passed} as SCM_RIGHTS unless it is negative. */
-    void send(String data, int passed) throws ErrnoException {
+    /** Sends {@code data} bytes, with {@code passed} as SCM_RIGHTS (none: data alone). */
+    void send(String data, int... passed) throws ErrnoException {
         byte[] bytes = data.getBytes(StandardCharsets.UTF_8);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errno = LibcCall.errnoState(arena);
@@ -40,14 +40,18 @@ final class RuncConsole implements AutoCloseable {
             MemorySegment msg = arena.allocate(56, 8);
             msg.set(JAVA_LONG, 16, iov.address());
             msg.set(JAVA_LONG, 24, 1);
-            if (passed >= 0) {
-                MemorySegment control = arena.allocate(24, 8); // CMSG_SPACE(sizeof(int))
-                control.set(JAVA_LONG, 0, 20); // CMSG_LEN(sizeof(int))
+            if (passed.length > 0) {
+                long length = 16 + 4L * passed.length; // CMSG_LEN
+                long space = (length + 7) & ~7L; // CMSG_SPACE
+                MemorySegment control = arena.allocate(space, 8);
+                control.set(JAVA_LONG, 0, length);
                 control.set(JAVA_INT, 8, 1); // SOL_SOCKET
                 control.set(JAVA_INT, 12, 1); // SCM_RIGHTS
-                control.set(JAVA_INT, 16, passed);
+                for (int i = 0; i < passed.length; i++) {
+                    control.set(JAVA_INT, 16 + 4L * i, passed[i]);
+                }
                 msg.set(JAVA_LONG, 32, control.address());
-                msg.set(JAVA_LONG, 40, 24);
+                msg.set(JAVA_LONG, 40, space);
             }
             if (SENDMSG.call(errno, fd, msg.address(), 0) < 0) {
                 throw new ErrnoException("sendmsg", LibcCall.errno(errno));

@@ -151,7 +151,7 @@ class TerminalIoTest {
         int[] pty = openPty();
         try (RuncConsole silent = RuncConsole.connect(socket);
              RuncConsole nameOnly = RuncConsole.connect(socket)) {
-            nameOnly.send("/dev/pts/9", -1); // data but no fd: read, discarded, the connection kept
+            nameOnly.send("/dev/pts/9"); // data but no fd: read, discarded, the connection kept
             RuncConsole.connect(socket).close(); // gone without a word
             sendMaster(socket, pty[0]);
             io.start(Duration.ofSeconds(10));
@@ -193,6 +193,31 @@ class TerminalIoTest {
         }
         assertEquals(ptmxBefore, Harness.ptmxCount());
         Harness.assertFdsReturnTo(fdsBefore);
+    }
+
+    @Test
+    void fdsSentBesideTheMasterAreClosed() throws Exception {
+        long ptmxBefore = Harness.ptmxCount();
+        var fdsBefore = Harness.openFds();
+        ProcessIO io = ProcessIO.prepare(new StdioSpec("", "", "", true), context(dir));
+        int[] pty = openPty();
+        int[] pipe = StdioNative.pipe();
+        try (RuncConsole c = RuncConsole.connect(io.consoleSocket().orElseThrow())) {
+            c.send("/dev/pts/0", pty[0], pipe[0], pipe[1]);
+        } finally {
+            StdioNative.close(pty[0]);
+            StdioNative.close(pipe[0]);
+            StdioNative.close(pipe[1]);
+        }
+        try {
+            io.start(Duration.ofSeconds(10));
+            StdioNative.writeFully(pty[1], "x".getBytes(StandardCharsets.UTF_8)); // the first fd is the master
+        } finally {
+            StdioNative.close(pty[1]);
+            io.close();
+        }
+        assertEquals(ptmxBefore, Harness.ptmxCount());
+        Harness.assertFdsReturnTo(fdsBefore); // no copy of the pipe's ends stays open here
     }
 
     @Test
