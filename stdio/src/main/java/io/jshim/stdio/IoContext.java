@@ -1,7 +1,6 @@
 package io.jshim.stdio;
 
 import io.jshim.reaper.Reaper;
-import io.netty.channel.EventLoopGroup;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -16,14 +15,13 @@ import java.util.Objects;
  * @param ioGid            group given to the OS pipes
  * @param workDir          where temporary console sockets go (keep it short: sun_path is 108 bytes)
  * @param reaper           spawns binary:// loggers; may be null if none is used
- * @param consoleGroup     epoll event loop for console sockets; null = a shared 1-thread loop
  * @param readerGoneGrace  how long an output fifo may stay full before we check whether anybody still reads it
  * @param loggerReadyTimeout how long a logging binary has to signal ready
  * @param loggerStopTimeout  SIGTERM to SIGKILL delay for a logging binary (12 s in the runc shim)
  * @param tally            counts the bytes copied and copy errors (the container's, across its processes)
  */
 public record IoContext(String containerId, String execId, String namespace, int ioUid, int ioGid, Path workDir,
-                        Reaper reaper, EventLoopGroup consoleGroup, Duration readerGoneGrace,
+                        Reaper reaper, Duration readerGoneGrace,
                         Duration loggerReadyTimeout, Duration loggerStopTimeout, StdioTally tally) {
 
     public static final Duration DEFAULT_READER_GONE_GRACE = Duration.ofSeconds(5);
@@ -42,27 +40,21 @@ public record IoContext(String containerId, String execId, String namespace, int
 
     public static IoContext of(String containerId, String execId, String namespace, int ioUid, int ioGid,
                                Path workDir, Reaper reaper) {
-        return new IoContext(containerId, execId, namespace, ioUid, ioGid, workDir, reaper, null, null, null, null,
-                null);
+        return new IoContext(containerId, execId, namespace, ioUid, ioGid, workDir, reaper, null, null, null, null);
     }
 
     public IoContext withTally(StdioTally counts) {
-        return new IoContext(containerId, execId, namespace, ioUid, ioGid, workDir, reaper, consoleGroup,
+        return new IoContext(containerId, execId, namespace, ioUid, ioGid, workDir, reaper,
                 readerGoneGrace, loggerReadyTimeout, loggerStopTimeout, counts);
     }
 
-    public IoContext withConsoleGroup(EventLoopGroup group) {
-        return new IoContext(containerId, execId, namespace, ioUid, ioGid, workDir, reaper, group,
-                readerGoneGrace, loggerReadyTimeout, loggerStopTimeout, tally);
-    }
-
     public IoContext withReaderGoneGrace(Duration grace) {
-        return new IoContext(containerId, execId, namespace, ioUid, ioGid, workDir, reaper, consoleGroup,
+        return new IoContext(containerId, execId, namespace, ioUid, ioGid, workDir, reaper,
                 grace, loggerReadyTimeout, loggerStopTimeout, tally);
     }
 
     public IoContext withLoggerTimeouts(Duration ready, Duration stop) {
-        return new IoContext(containerId, execId, namespace, ioUid, ioGid, workDir, reaper, consoleGroup,
+        return new IoContext(containerId, execId, namespace, ioUid, ioGid, workDir, reaper,
                 readerGoneGrace, ready, stop, tally);
     }
 

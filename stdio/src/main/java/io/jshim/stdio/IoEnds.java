@@ -117,8 +117,7 @@ final class IoEnds {
     private void openTerminal() throws IOException {
         hangup = Wakeup.create("hangup");
         consolePath = ctx.workDir().resolve("pty-" + HexFormat.of().formatHex(randomBytes(6)) + ".sock");
-        consoleSocket = ConsoleSocket.listen(consolePath,
-                ctx.consoleGroup() != null ? ctx.consoleGroup() : ConsoleLoop.shared());
+        consoleSocket = ConsoleSocket.listen(consolePath);
         openStdinFifo();
         switch (target) {
             case IoTarget.Null n -> stdoutSink = new Sink.Discard("console output of " + label);

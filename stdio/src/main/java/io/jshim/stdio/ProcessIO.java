@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * ({@code io-<container>-<exec>-<stream>} for an exec), 256 KiB stacks, each parked in poll(2):
  * fifo/file IO uses one per non-empty stream (at most 3), a terminal 2 (stdin to master, master
  * to stdout), binary:// none (the logger reads the pipes itself) plus stdin/console ones for a
- * terminal. The console socket runs on a shared epoll event loop.
+ * terminal. The console socket has no thread: {@link #start}'s caller accepts and receives the master in poll(2).
  *
  * <p>Locking: the fields marked "guarded by this" change only under the monitor, which is never
  * held across a wait for another process or thread (console receive, joins, logger stop).

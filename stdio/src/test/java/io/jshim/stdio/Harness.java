@@ -60,7 +60,6 @@ final class Harness {
 
     /** Our open fds (target → count), excluding the directory stream listing them. */
     static Map<String, Integer> openFds() throws IOException {
-        ConsoleLoop.shared(); // its epoll, eventfd and timerfd are opened once per JVM
         Map<String, Integer> fds = new TreeMap<>();
         try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
             for (Path p : s.toList()) {

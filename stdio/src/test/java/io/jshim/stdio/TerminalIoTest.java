@@ -7,17 +7,12 @@ import static io.jshim.stdio.Harness.fifo;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jshim.reaper.Child;
 import io.jshim.reaper.SpawnSpec;
-import io.netty.bootstrap.Bootstrap;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.epoll.EpollDomainSocketChannel;
-import io.netty.channel.unix.DomainSocketAddress;
-import io.netty.channel.unix.FileDescriptor;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -29,6 +24,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -59,19 +56,8 @@ class TerminalIoTest {
         }
     }
 
-    /** runc's side of --console-socket: connect, send the master with SCM_RIGHTS, close our copy. */
     static void sendMaster(Path socket, int master) throws Exception {
-        Channel ch = new Bootstrap()
-                .group(ConsoleLoop.shared())
-                .channel(EpollDomainSocketChannel.class)
-                .handler(new ChannelInboundHandlerAdapter())
-                .connect(new DomainSocketAddress(socket.toString())).sync().channel();
-        try {
-            ch.writeAndFlush(new FileDescriptor(master)).sync();
-        } finally {
-            ch.close().sync();
-            StdioNative.close(master);
-        }
+        RuncConsole.sendMaster(socket, master);
     }
 
     static Child runOnSlave(int slave, String... argv) throws IOException {
@@ -154,6 +140,114 @@ class TerminalIoTest {
         io.close();
         assertFalse(Files.exists(socket));
         Harness.assertFdsReturnTo(before);
+    }
+
+    @Test
+    void connectionsWithoutAMasterDoNotHideTheOneThatSendsIt() throws Exception {
+        long ptmxBefore = Harness.ptmxCount();
+        var fdsBefore = Harness.openFds();
+        ProcessIO io = ProcessIO.prepare(new StdioSpec("", "", "", true), context(dir));
+        Path socket = io.consoleSocket().orElseThrow();
+        int[] pty = openPty();
+        try (RuncConsole silent = RuncConsole.connect(socket);
+             RuncConsole nameOnly = RuncConsole.connect(socket)) {
+            nameOnly.send("/dev/pts/9"); // data but no fd: read, discarded, the connection kept
+            RuncConsole.connect(socket).close(); // gone without a word
+            sendMaster(socket, pty[0]);
+            io.start(Duration.ofSeconds(10));
+            assertFalse(Files.exists(socket));
+            StdioNative.writeFully(pty[1], "x".getBytes(StandardCharsets.UTF_8)); // the slave has a master
+        } finally {
+            StdioNative.close(pty[1]);
+            io.close();
+        }
+        assertEquals(ptmxBefore, Harness.ptmxCount());
+        Harness.assertFdsReturnTo(fdsBefore);
+    }
+
+    @Test
+    void aVirtualThreadWaitingForALateMasterGetsIt() throws Exception {
+        long ptmxBefore = Harness.ptmxCount();
+        var fdsBefore = Harness.openFds();
+        ProcessIO io = ProcessIO.prepare(new StdioSpec("", "", "", true), context(dir));
+        Path socket = io.consoleSocket().orElseThrow();
+        var started = new CompletableFuture<Throwable>();
+        Thread starter = Thread.ofVirtual().start(() -> {
+            try {
+                io.start(Duration.ofSeconds(30));
+                started.complete(null);
+            } catch (Throwable t) {
+                started.complete(t);
+            }
+        });
+        int[] pty = openPty();
+        try {
+            Thread.sleep(200); // the start is waiting by now (if not, it finds the master at once: as good)
+            sendMaster(socket, pty[0]);
+            assertNull(started.get(30, TimeUnit.SECONDS));
+            starter.join();
+            StdioNative.writeFully(pty[1], "x".getBytes(StandardCharsets.UTF_8));
+        } finally {
+            StdioNative.close(pty[1]);
+            io.close();
+        }
+        assertEquals(ptmxBefore, Harness.ptmxCount());
+        Harness.assertFdsReturnTo(fdsBefore);
+    }
+
+    @Test
+    void fdsSentBesideTheMasterAreClosed() throws Exception {
+        long ptmxBefore = Harness.ptmxCount();
+        var fdsBefore = Harness.openFds();
+        ProcessIO io = ProcessIO.prepare(new StdioSpec("", "", "", true), context(dir));
+        int[] pty = openPty();
+        int[] pipe = StdioNative.pipe();
+        try (RuncConsole c = RuncConsole.connect(io.consoleSocket().orElseThrow())) {
+            c.send("/dev/pts/0", pty[0], pipe[0], pipe[1]);
+        } finally {
+            StdioNative.close(pty[0]);
+            StdioNative.close(pipe[0]);
+            StdioNative.close(pipe[1]);
+        }
+        try {
+            io.start(Duration.ofSeconds(10));
+            StdioNative.writeFully(pty[1], "x".getBytes(StandardCharsets.UTF_8)); // the first fd is the master
+        } finally {
+            StdioNative.close(pty[1]);
+            io.close();
+        }
+        assertEquals(ptmxBefore, Harness.ptmxCount());
+        Harness.assertFdsReturnTo(fdsBefore); // no copy of the pipe's ends stays open here
+    }
+
+    @Test
+    void closeWakesAStartWaitingForTheMaster() throws Exception {
+        var fdsBefore = Harness.openFds();
+        ProcessIO io = ProcessIO.prepare(new StdioSpec("", "", "", true), context(dir));
+        Path socket = io.consoleSocket().orElseThrow();
+        RuncConsole silent = RuncConsole.connect(socket); // accepted, then held open by the waiting start
+        var failure = new CompletableFuture<Throwable>();
+        Thread starter = Thread.ofVirtual().start(() -> { // as a ttrpc call: its wait goes to a platform thread
+            try {
+                io.start(Duration.ofMinutes(5));
+                failure.complete(null);
+            } catch (Throwable t) {
+                failure.complete(t);
+            }
+        });
+        try {
+            Thread.sleep(200); // let it reach its poll (an earlier close is as good: start then fails at once)
+            long t0 = System.nanoTime();
+            io.close(); // e.g. Delete of a container whose runc create hangs
+            Throwable t = failure.get(30, TimeUnit.SECONDS);
+            assertTrue(t instanceof IOException, String.valueOf(t));
+            assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(10).toNanos(), "start left within seconds");
+            starter.join();
+        } finally {
+            silent.close();
+        }
+        assertFalse(Files.exists(socket));
+        Harness.assertFdsReturnTo(fdsBefore);
     }
 
     @Test

@@ -7,7 +7,6 @@ import io.jshim.shim.cli.Daemon;
 import io.jshim.shim.cli.Flags;
 import io.jshim.shim.cli.LogSetup;
 import io.jshim.shim.cli.Training;
-import io.jshim.shim.grpc.EventLoops;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -62,10 +61,7 @@ public final class Standby {
         CompilerPriority.restore();
         Signal.handle(new Signal("TERM"), s -> stopped = true);
         Signal.handle(new Signal("INT"), s -> stopped = true);
-        // The control socket's own Netty loop, ended once adopted: the daemon it becomes serves ttrpc without Netty,
-        // and has the threads of a cold daemon.
-        io.netty.channel.EventLoopGroup controlLoop = EventLoops.newGroup("jshim-control");
-        ControlServer server = ControlServer.bind(settings.control(), controlLoop, requests);
+        ControlServer server = ControlServer.bind(settings.control(), requests);
         log.info("standby: ready on {} for containerd {} after {} ms (pid {}, idle limit {} s)", settings.control(),
                 settings.address(), (System.nanoTime() - t0) / 1_000_000, Posix.getpid(), settings.idle().toSeconds());
         long idleDeadline = System.nanoTime() + settings.idle().toNanos();
@@ -90,13 +86,12 @@ public final class Standby {
                 continue;
             }
             // nothing of the standby stays open: its control socket, the boot lock, the boot log (as stderr)
-            server.close(request.channel());
+            server.close(request);
             Posix.close(lockFd);
             refuseWaiting();
             int socketFd = adoption.commit();
             Files.deleteIfExists(logFile());
             request.answer("adopted " + Posix.getpid());
-            controlLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS); // the answer, already queued, is written first
             return adopted(adoption.handover(), socketFd);
         }
     }
