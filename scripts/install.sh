@@ -18,18 +18,16 @@ mkdir -p "$libdir" "$bindir"
 rm -rf "$libdir/lib" "$libdir/native" "$libdir/jshim.jar" "$libdir/jshim-grpc.jar"
 
 # Two stored jars instead of 49 on the class path, Netty's native library beside them (why: scripts/MergeJars.java):
-# jshim.jar, the daemon's (protobuf, logback, protobuf's JSON format for runtime options with gson and guava, and
-# Netty's transport: ttrpc runs on raw fds, but a terminal's console socket and the standby's control socket are
-# still Netty channels, so Netty stays here until they are not), and jshim-grpc.jar, what only gRPC needs
-# (grpc-java, its HTTP/2 stack, Google's common protos). A daemon serving ttrpc runs with jshim.jar alone: the class loader keeps the central directory of
-# every jar it opens on the heap (a service lookup at boot opens them all), 1.0 MB for the one jar of 9,331 entries
-# against ~0.4 MB for the daemon's 3,600 (docs/performance.md). Every other JVM has both on its class path.
+# jshim.jar, the daemon's (protobuf, logback, protobuf's JSON format for runtime options with gson and guava; ttrpc,
+# the console socket and the standby's control socket run on raw fds, so no Netty), and jshim-grpc.jar, what only
+# gRPC needs (grpc-java, Netty and its HTTP/2 stack, Google's common protos). A daemon serving ttrpc runs with
+# jshim.jar alone: the class loader keeps the central directory of every jar it opens on the heap (a service lookup
+# at boot opens them all), so every entry it need not see is heap saved (docs/performance.md). Every other JVM has
+# both on its class path.
 grpc_jars=() daemon_jars=()
 for jar in "$here"/shim/target/jshim-shim-*.jar "$here"/shim/target/lib/*.jar; do
     case "${jar##*/}" in
-        grpc-*|proto-google-common-protos-*|perfmark-*|netty-codec-http-*|netty-codec-http2-*|netty-codec-socks-*|\
-        netty-handler-proxy-*|netty-codec-compression-*|netty-codec-marshalling-*|netty-codec-protobuf-*|\
-        netty-handler-[0-9]*|netty-codec-[0-9]*)
+        grpc-*|proto-google-common-protos-*|perfmark-*|netty-*)
             grpc_jars+=("$jar") ;;
         *) daemon_jars+=("$jar") ;;
     esac
