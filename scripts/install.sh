@@ -18,18 +18,17 @@ mkdir -p "$libdir" "$bindir"
 rm -rf "$libdir/lib" "$libdir/native" "$libdir/jshim.jar" "$libdir/jshim-grpc.jar"
 
 # Two stored jars instead of 49 on the class path, Netty's native library beside them (why: scripts/MergeJars.java):
-# jshim.jar, the daemon's (protobuf, logback, protobuf's JSON format for runtime options with gson and guava; ttrpc,
-# the console socket and the standby's control socket run on raw fds, so no Netty), and jshim-grpc.jar, what only
-# gRPC needs (grpc-java, Netty and its HTTP/2 stack, Google's common protos). A daemon serving ttrpc runs with
+# jshim.jar, the daemon's (jshim's modules with their own generated messages, logback and SLF4J: ttrpc, the console
+# socket and the standby's control socket run on raw fds, so no Netty, and no protobuf runtime), and jshim-grpc.jar,
+# everything else, which only gRPC needs (grpc-java, Netty and its HTTP/2 stack, guava, gson). A daemon serving ttrpc runs with
 # jshim.jar alone: the class loader keeps the central directory of every jar it opens on the heap (a service lookup
 # at boot opens them all), so every entry it need not see is heap saved (docs/performance.md). Every other JVM has
 # both on its class path.
 grpc_jars=() daemon_jars=()
 for jar in "$here"/shim/target/jshim-shim-*.jar "$here"/shim/target/lib/*.jar; do
     case "${jar##*/}" in
-        grpc-*|proto-google-common-protos-*|perfmark-*|netty-*)
-            grpc_jars+=("$jar") ;;
-        *) daemon_jars+=("$jar") ;;
+        jshim-*|logback-*|slf4j-*) daemon_jars+=("$jar") ;;
+        *) grpc_jars+=("$jar") ;;
     esac
 done
 "$java" "$here/scripts/MergeJars.java" "$libdir/jshim.jar" "$libdir/native" "${daemon_jars[@]}"

@@ -2,7 +2,7 @@ package io.jshim.cgroups;
 
 import java.io.IOException;
 
-import com.google.protobuf.Any;
+import io.jshim.proto.wkt.Any;
 
 /**
  * A process's cgroup, found from /proc/PID/cgroup (v1: per-controller directories under the

@@ -7,7 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 
-import com.google.protobuf.Any;
+import io.jshim.proto.wkt.Any;
 
 import io.jshim.proto.cgroups.v1.Metrics;
 

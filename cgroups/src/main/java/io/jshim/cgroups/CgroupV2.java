@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-import com.google.protobuf.Any;
+import io.jshim.proto.wkt.Any;
 
 import io.jshim.proto.cgroups.v2.Metrics;
 

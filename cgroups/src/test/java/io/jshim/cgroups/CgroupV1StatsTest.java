@@ -16,7 +16,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import com.google.protobuf.Any;
+import io.jshim.proto.wkt.Any;
 
 import io.jshim.proto.cgroups.v1.BlkIOEntry;
 import io.jshim.proto.cgroups.v1.Metrics;

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import com.google.protobuf.Any;
+import io.jshim.proto.wkt.Any;
 
 import io.jshim.proto.cgroups.v2.IOEntry;
 import io.jshim.proto.cgroups.v2.Metrics;
@@ -149,11 +149,12 @@ class CgroupV2LayoutTest {
         // fields 1..31 were given values 1001..1031 in field-number order (workingset_refault and
         // workingset_activate as the sum of the _anon and _file counters of kernels since 5.9)
         long expected = 1001;
-        for (var field : mem.getDescriptorForType().getFields()) {
-            if (field.getNumber() > 31) {
-                break;
-            }
-            assertEquals(expected++, (long) (Long) mem.getField(field), field.getName());
+        // every set field in field-number order: fields 1..31 come first, none of them left at 0
+        var values = new java.util.ArrayList<Object>();
+        var names = new java.util.ArrayList<String>();
+        mem.visitFields((name, value, unsigned) -> { names.add(name); values.add(value); });
+        for (int i = 0; i < 31; i++) {
+            assertEquals(expected++, (long) (Long) values.get(i), names.get(i));
         }
         assertEquals(8675309, mem.getUsage());
         assertEquals(-1L, mem.getUsageLimit());

@@ -1,8 +1,8 @@
 package io.jshim.events;
 
-import com.google.protobuf.Any;
-import com.google.protobuf.Message;
-import com.google.protobuf.Timestamp;
+import io.jshim.proto.wkt.Any;
+import io.jshim.proto.wire.ProtoMessage;
+import io.jshim.proto.wkt.Timestamp;
 import io.jshim.proto.eventsvc.Envelope;
 import java.time.Instant;
 
@@ -11,7 +11,7 @@ import java.time.Instant;
  * published, and the message. Type URLs carry no {@code type.googleapis.com/} prefix, as containerd's
  * typeurl registry names them.
  */
-public record Event(long sequence, Instant timestamp, String namespace, String topic, Message message) {
+public record Event(long sequence, Instant timestamp, String namespace, String topic, ProtoMessage message) {
 
     public Any payload() {
         return Any.newBuilder()

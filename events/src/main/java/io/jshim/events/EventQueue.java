@@ -1,6 +1,6 @@
 package io.jshim.events;
 
-import com.google.protobuf.Message;
+import io.jshim.proto.wire.ProtoMessage;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -76,10 +76,10 @@ public final class EventQueue {
      *
      * @throws IllegalArgumentException if {@code message} is not one of containerd's task events
      */
-    public Event publish(Message message) {
+    public Event publish(ProtoMessage message) {
         String topic = Topics.of(message);
         if (topic.equals(Topics.UNKNOWN)) {
-            throw new IllegalArgumentException("not a task event: " + message.getDescriptorForType().getFullName());
+            throw new IllegalArgumentException("not a task event: " + message.typeName());
         }
         Event event;
         int droppedNow = 0;

@@ -1,6 +1,6 @@
 package io.jshim.events;
 
-import com.google.protobuf.ByteString;
+import io.jshim.proto.wire.Bytes;
 
 /** Where the forwarder delivers events: containerd's Events/Forward, or a test's stand-in. */
 public interface EventTransport extends AutoCloseable {
@@ -10,7 +10,7 @@ public interface EventTransport extends AutoCloseable {
      * Throws {@link Rejected} when the receiver answered and refused it (retrying cannot help), any other exception
      * when it could not be reached (retrying will).
      */
-    void forward(ByteString envelope, String namespace) throws Exception;
+    void forward(Bytes envelope, String namespace) throws Exception;
 
     @Override
     void close();

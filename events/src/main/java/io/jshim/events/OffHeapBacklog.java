@@ -1,6 +1,6 @@
 package io.jshim.events;
 
-import com.google.protobuf.ByteString;
+import io.jshim.proto.wire.Bytes;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -123,6 +123,6 @@ final class OffHeapBacklog {
 
     private static Queued queued(Entry e) {
         byte[] bytes = e.chunk().memory.asSlice(e.offset(), e.length()).toArray(ValueLayout.JAVA_BYTE);
-        return new Queued(e.sequence(), e.topic(), ByteString.copyFrom(bytes));
+        return new Queued(e.sequence(), e.topic(), Bytes.copyFrom(bytes));
     }
 }

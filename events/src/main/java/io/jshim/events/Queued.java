@@ -1,7 +1,7 @@
 package io.jshim.events;
 
-import com.google.protobuf.ByteString;
-import com.google.protobuf.InvalidProtocolBufferException;
+import io.jshim.proto.wire.Bytes;
+import io.jshim.proto.wire.InvalidProtoException;
 import io.jshim.proto.eventsvc.Envelope;
 import java.time.Instant;
 
@@ -11,7 +11,7 @@ import java.time.Instant;
  * decoding them into an {@link Event} only to serialize it again cost each event a protobuf parse and two
  * serializations, run interpreted by a young shim.
  */
-public record Queued(long sequence, String topic, ByteString envelope) {
+public record Queued(long sequence, String topic, Bytes envelope) {
 
     /** The event as it was published, decoded afresh (for tests and diagnostics). */
     public Event event() {
@@ -19,7 +19,7 @@ public record Queued(long sequence, String topic, ByteString envelope) {
             Envelope env = Envelope.parseFrom(envelope);
             return new Event(sequence, Instant.ofEpochSecond(env.getTimestamp().getSeconds(), env.getTimestamp().getNanos()),
                     env.getNamespace(), env.getTopic(), Topics.unpack(env.getEvent()));
-        } catch (InvalidProtocolBufferException impossible) {
+        } catch (InvalidProtoException impossible) {
             throw new IllegalStateException("event seq=" + sequence + " unreadable in the backlog", impossible);
         }
     }
@@ -27,9 +27,9 @@ public record Queued(long sequence, String topic, ByteString envelope) {
     /** The container the event names ({@code container_id}), "" if none; decodes the envelope (diagnostics only). */
     public String containerId() {
         try {
-            com.google.protobuf.Message m = event().message();
-            com.google.protobuf.Descriptors.FieldDescriptor f = m.getDescriptorForType().findFieldByName("container_id");
-            return f == null ? "" : String.valueOf(m.getField(f));
+            io.jshim.proto.wire.ProtoMessage m = event().message();
+            String id = m.stringField("container_id");
+            return id == null ? "" : id;
         } catch (RuntimeException e) {
             return "";
         }

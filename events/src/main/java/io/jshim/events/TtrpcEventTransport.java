@@ -1,7 +1,7 @@
 package io.jshim.events;
 
-import com.google.protobuf.ByteString;
-import com.google.protobuf.CodedOutputStream;
+import io.jshim.proto.wire.Bytes;
+import io.jshim.proto.wire.ProtoWriter;
 import io.jshim.ttrpc.Code;
 import io.jshim.ttrpc.TtrpcClient;
 import io.jshim.ttrpc.TtrpcException;
@@ -38,7 +38,7 @@ public final class TtrpcEventTransport implements EventTransport {
     }
 
     @Override
-    public void forward(ByteString envelope, String namespace) throws Exception {
+    public void forward(Bytes envelope, String namespace) throws Exception {
         if (client == null || !client.isOpen()) {
             closeClient();
             client = TtrpcClient.connect(socket, CONNECT_TIMEOUT);
@@ -59,16 +59,10 @@ public final class TtrpcEventTransport implements EventTransport {
      * {@code ForwardRequest { Envelope envelope = 1; }} around an envelope already serialized: its field tag, its
      * length and its bytes, which is what the message's own serializer would write.
      */
-    static ByteString forwardRequest(ByteString envelope) {
-        byte[] request = new byte[CodedOutputStream.computeBytesSize(1, envelope)];
-        CodedOutputStream out = CodedOutputStream.newInstance(request);
-        try {
-            out.writeBytes(1, envelope);
-            out.checkNoSpaceLeft();
-        } catch (IOException impossible) {
-            throw new IllegalStateException("sized exactly", impossible);
-        }
-        return ByteString.copyFrom(request);
+    static Bytes forwardRequest(Bytes envelope) {
+        byte[] request = new byte[ProtoWriter.sizeBytes(1, envelope)];
+        new ProtoWriter(request, 0).bytes(1, envelope);
+        return Bytes.wrap(request);
     }
 
     private void closeClient() {

@@ -29,7 +29,7 @@ class ContainerdForwarderTest {
         }
 
         @Override
-        public synchronized void forward(com.google.protobuf.ByteString bytes, String namespace) throws Exception {
+        public synchronized void forward(io.jshim.proto.wire.Bytes bytes, String namespace) throws Exception {
             Envelope envelope = Envelope.parseFrom(bytes);
             assertEquals(envelope.getNamespace(), namespace);
             attempts.incrementAndGet();

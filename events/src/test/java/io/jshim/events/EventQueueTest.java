@@ -103,7 +103,7 @@ class EventQueueTest {
         long heapBefore = rt.totalMemory() - rt.freeMemory();
         for (int i = 0; i < EventQueue.DEFAULT_MAX_EVENTS; i++) {
             q.publish(TaskExit.newBuilder().setContainerId(id).setId(id).setPid(100_000 + i).setExitStatus(i % 256)
-                    .setExitedAt(com.google.protobuf.Timestamp.newBuilder().setSeconds(1_700_000_000L + i)).build());
+                    .setExitedAt(io.jshim.proto.wkt.Timestamp.newBuilder().setSeconds(1_700_000_000L + i)).build());
         }
         System.gc();
         long heapHeld = rt.totalMemory() - rt.freeMemory() - heapBefore;
@@ -130,7 +130,7 @@ class EventQueueTest {
     void onlyTaskEventsArePublished() {
         EventQueue q = new EventQueue("ns");
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                () -> q.publish(com.google.protobuf.Empty.getDefaultInstance()));
+                () -> q.publish(io.jshim.proto.wkt.Empty.getDefaultInstance()));
         assertTrue(e.getMessage().contains("google.protobuf.Empty"), e.getMessage());
         assertEquals(0, q.backlogSize());
     }

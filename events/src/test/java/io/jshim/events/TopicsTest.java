@@ -3,7 +3,7 @@ package io.jshim.events;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
-import com.google.protobuf.Message;
+import io.jshim.proto.wire.ProtoMessage;
 import io.jshim.proto.events.TaskCheckpointed;
 import io.jshim.proto.events.TaskCreate;
 import io.jshim.proto.events.TaskDelete;
@@ -18,15 +18,15 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class TopicsTest {
-    private static final List<Message> TASK_EVENTS = List.of(TaskCreate.getDefaultInstance(),
+    private static final List<ProtoMessage> TASK_EVENTS = List.of(TaskCreate.getDefaultInstance(),
             TaskStart.getDefaultInstance(), TaskDelete.getDefaultInstance(), TaskExit.getDefaultInstance(),
             TaskOOM.getDefaultInstance(), TaskExecAdded.getDefaultInstance(), TaskExecStarted.getDefaultInstance(),
             TaskPaused.getDefaultInstance(), TaskResumed.getDefaultInstance(), TaskCheckpointed.getDefaultInstance());
 
     @Test
     void spelledOutTypeUrlsAreTheDescriptorsFullNames() throws Exception {
-        for (Message event : TASK_EVENTS) {
-            assertEquals(event.getDescriptorForType().getFullName(), Topics.typeUrl(event));
+        for (ProtoMessage event : TASK_EVENTS) {
+            assertEquals(event.typeName(), Topics.typeUrl(event));
             assertNotEquals(Topics.UNKNOWN, Topics.of(event), event.getClass().getSimpleName());
             // what the off-heap backlog stores it as, it can read back
             Event e = new Event(1, java.time.Instant.EPOCH, "ns", Topics.of(event), event);
@@ -36,6 +36,6 @@ class TopicsTest {
 
     @Test
     void aMessageThatIsNotATaskEventKeepsItsDescriptorsName() {
-        assertEquals("google.protobuf.Timestamp", Topics.typeUrl(com.google.protobuf.Timestamp.getDefaultInstance()));
+        assertEquals("google.protobuf.Timestamp", Topics.typeUrl(io.jshim.proto.wkt.Timestamp.getDefaultInstance()));
     }
 }

@@ -3,7 +3,7 @@ package io.jshim.events;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.Empty;
+import io.jshim.proto.wkt.Empty;
 import io.jshim.proto.eventsvc.Envelope;
 import io.jshim.proto.eventsvc.ForwardRequest;
 import io.jshim.proto.events.TaskExit;
@@ -41,8 +41,8 @@ class TtrpcForwardingTest {
     void theForwardRequestAroundSerializedEnvelopesIsWhatProtobufWouldWrite() throws Exception {
         for (int size : new int[] {0, 10, 127, 128, 300, 20_000}) { // lengths of one, two and three varint bytes
             Envelope envelope = Envelope.newBuilder().setNamespace("default").setTopic("/tasks/exit")
-                    .setEvent(com.google.protobuf.Any.newBuilder().setTypeUrl("containerd.events.TaskExit")
-                            .setValue(com.google.protobuf.ByteString.copyFrom(new byte[size])))
+                    .setEvent(io.jshim.proto.wkt.Any.newBuilder().setTypeUrl("containerd.events.TaskExit")
+                            .setValue(io.jshim.proto.wire.Bytes.copyFrom(new byte[size])))
                     .build();
             assertEquals(ForwardRequest.newBuilder().setEnvelope(envelope).build().toByteString(),
                     TtrpcEventTransport.forwardRequest(envelope.toByteString()), "envelope of " + size + " bytes");

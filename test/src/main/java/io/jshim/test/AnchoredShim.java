@@ -1,7 +1,7 @@
 package io.jshim.test;
 
-import com.google.protobuf.Message;
-import com.google.protobuf.Parser;
+import io.jshim.proto.wire.ProtoMessage;
+import io.jshim.proto.wire.ProtoParser;
 import io.jshim.ttrpc.TtrpcClient;
 import io.jshim.ttrpc.TtrpcException;
 import java.nio.file.Path;
@@ -61,7 +61,7 @@ public final class AnchoredShim implements AutoCloseable {
     }
 
     /** A unary Task call on the daemon, with containerd's namespace metadata. */
-    public <R extends Message> R call(String method, Message request, Parser<R> parser) throws TtrpcException {
+    public <R extends ProtoMessage> R call(String method, ProtoMessage request, ProtoParser<R> parser) throws TtrpcException {
         return client.call(ShimHarness.V2, method, request, parser, Duration.ofSeconds(60),
                 Map.of("containerd-namespace-ttrpc", containerd.namespace()));
     }

@@ -1,7 +1,7 @@
 package io.jshim.test;
 
-import com.google.protobuf.ByteString;
-import com.google.protobuf.Message;
+import io.jshim.proto.wire.Bytes;
+import io.jshim.proto.wire.ProtoMessage;
 import io.jshim.proto.ttrpc.KeyValue;
 import io.jshim.proto.ttrpc.Request;
 import java.io.IOException;
@@ -39,9 +39,9 @@ public final class RawTtrpc implements AutoCloseable {
     }
 
     /** The body of a unary Request for {@code /service/method}, as containerd sends it. */
-    public static byte[] request(String service, String method, Message payload, String namespace) {
+    public static byte[] request(String service, String method, ProtoMessage payload, String namespace) {
         return Request.newBuilder().setService(service).setMethod(method)
-                .setPayload(payload == null ? ByteString.EMPTY : payload.toByteString())
+                .setPayload(payload == null ? Bytes.EMPTY : payload.toByteString())
                 .addMetadata(KeyValue.newBuilder().setKey("containerd-namespace-ttrpc").setValue(namespace))
                 .build().toByteArray();
     }

@@ -1,7 +1,7 @@
 package io.jshim.test;
 
-import com.google.protobuf.Message;
-import com.google.protobuf.Parser;
+import io.jshim.proto.wire.ProtoMessage;
+import io.jshim.proto.wire.ProtoParser;
 import io.jshim.cgroups.OomWatcher;
 import io.jshim.events.Event;
 import io.jshim.events.EventQueue;
@@ -80,7 +80,7 @@ public final class ShimHarness implements AutoCloseable {
     }
 
     /** A unary Task call as containerd makes it (namespace in the ttrpc metadata). */
-    public <R extends Message> R call(String method, Message request, Parser<R> parser) throws TtrpcException {
+    public <R extends ProtoMessage> R call(String method, ProtoMessage request, ProtoParser<R> parser) throws TtrpcException {
         return client.call(V2, method, request, parser, Duration.ofSeconds(60),
                 Map.of("containerd-namespace-ttrpc", NAMESPACE));
     }

@@ -1,8 +1,8 @@
 package io.jshim.test;
 
-import com.google.protobuf.Any;
-import com.google.protobuf.ByteString;
-import com.google.protobuf.Empty;
+import io.jshim.proto.wkt.Any;
+import io.jshim.proto.wire.Bytes;
+import io.jshim.proto.wkt.Empty;
 import io.jshim.proto.runc.Options;
 import io.jshim.proto.task.CloseIORequest;
 import io.jshim.proto.task.CreateTaskRequest;
@@ -27,8 +27,8 @@ import java.util.List;
 public final class TaskClient {
     /** One unary Task call; the harness's client, or a client of a real shim daemon. */
     public interface Caller {
-        <R extends com.google.protobuf.Message> R call(String method, com.google.protobuf.Message request,
-                com.google.protobuf.Parser<R> parser) throws TtrpcException;
+        <R extends io.jshim.proto.wire.ProtoMessage> R call(String method, io.jshim.proto.wire.ProtoMessage request,
+                io.jshim.proto.wire.ProtoParser<R> parser) throws TtrpcException;
     }
 
     private final Caller shim;
@@ -96,7 +96,7 @@ public final class TaskClient {
         shim.call("Exec", ExecProcessRequest.newBuilder().setId(id).setExecId(execId)
                 .setStdin(stdin).setStdout(stdout).setStderr(stderr).setTerminal(terminal)
                 .setSpec(Any.newBuilder().setTypeUrl("types.containerd.io/opencontainers/runtime-spec/1/Process")
-                        .setValue(ByteString.copyFrom(OciBundle.processJson(args, specTerminal))))
+                        .setValue(Bytes.copyFrom(OciBundle.processJson(args, specTerminal))))
                 .build(), Empty.parser());
     }
 

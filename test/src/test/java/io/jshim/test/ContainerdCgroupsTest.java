@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import com.google.protobuf.Any;
-import com.google.protobuf.ByteString;
-import com.google.protobuf.Empty;
+import io.jshim.proto.wkt.Any;
+import io.jshim.proto.wire.Bytes;
+import io.jshim.proto.wkt.Empty;
 import io.jshim.proto.task.UpdateTaskRequest;
 import io.jshim.reaper.Child;
 import io.jshim.reaper.Posix;
@@ -89,7 +89,7 @@ class ContainerdCgroupsTest {
                 shim.call(ShimHarness.V2, "Update", UpdateTaskRequest.newBuilder().setId(id)
                                 .setResources(Any.newBuilder()
                                         .setTypeUrl("types.containerd.io/opencontainers/runtime-spec/1/LinuxResources")
-                                        .setValue(ByteString.copyFrom(resources)))
+                                        .setValue(Bytes.copyFrom(resources)))
                                 .build(),
                         Empty.parser(), Duration.ofSeconds(30), Map.of("containerd-namespace-ttrpc", containerd.namespace()));
             }

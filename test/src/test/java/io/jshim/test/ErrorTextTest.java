@@ -3,7 +3,7 @@ package io.jshim.test;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import com.google.protobuf.Empty;
+import io.jshim.proto.wkt.Empty;
 import io.jshim.proto.task.ResumeRequest;
 import io.jshim.ttrpc.Code;
 import io.jshim.ttrpc.TtrpcException;

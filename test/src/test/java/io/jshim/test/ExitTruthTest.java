@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.Empty;
+import io.jshim.proto.wkt.Empty;
 import io.jshim.events.Event;
 import io.jshim.proto.events.TaskCreate;
 import io.jshim.proto.events.TaskExecStarted;
@@ -323,7 +323,7 @@ class ExitTruthTest {
         Files.setPosixFilePermissions(slowRunc, PosixFilePermissions.fromString("rwxr-xr-x"));
         String id = newId("slow");
         Path b = bundle(id, OciBundle.of("sleep", "1000"));
-        var options = com.google.protobuf.Any.newBuilder().setTypeUrl("containerd.runc.v1.Options")
+        var options = io.jshim.proto.wkt.Any.newBuilder().setTypeUrl("containerd.runc.v1.Options")
                 .setValue(io.jshim.proto.runc.Options.newBuilder().setRoot(shim.dir().resolve("runc").toString())
                         .setBinaryName(slowRunc.toString()).build().toByteString()).build();
         tasks.create(tasks.createRequest(id, b).setOptions(options).build());

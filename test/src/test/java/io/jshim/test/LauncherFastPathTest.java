@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.Any;
+import io.jshim.proto.wkt.Any;
 import io.jshim.proto.bootstrap.BootstrapParams;
 import io.jshim.proto.bootstrap.BootstrapResult;
 import io.jshim.proto.bootstrap.Extension;
@@ -134,7 +134,7 @@ class LauncherFastPathTest {
                 .setContainerdGrpcAddress(cd).setContainerdBinary("/usr/local/bin/containerd")
                 .setSocketDir("/run/containerd/s").build();
         Any runcOptions = Any.newBuilder().setTypeUrl("containerd.runc.v1.Options")
-                .setValue(com.google.protobuf.ByteString.copyFromUtf8("\u0032\u0004runc")).build();
+                .setValue(io.jshim.proto.wire.Bytes.copyFromUtf8("\u0032\u0004runc")).build();
         Map<String, BootstrapParams> shell = Map.of(
                 "as sent", asSent,
                 "bare", BootstrapParams.newBuilder().setInstanceId("bs").setNamespace("ns").build(),

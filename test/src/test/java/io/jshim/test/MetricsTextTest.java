@@ -27,7 +27,7 @@ class MetricsTextTest {
         CountDownLatch tried = new CountDownLatch(1);
         EventTransport away = new EventTransport() {
             @Override
-            public void forward(com.google.protobuf.ByteString envelope, String namespace) throws Exception {
+            public void forward(io.jshim.proto.wire.Bytes envelope, String namespace) throws Exception {
                 tried.countDown();
                 throw new java.io.IOException("connection refused");
             }
@@ -66,7 +66,7 @@ class MetricsTextTest {
         EventQueue queue = new EventQueue("metrics-ns");
         EventTransport away = new EventTransport() {
             @Override
-            public void forward(com.google.protobuf.ByteString envelope, String namespace) throws Exception {
+            public void forward(io.jshim.proto.wire.Bytes envelope, String namespace) throws Exception {
                 throw new java.io.IOException("connection refused");
             }
 

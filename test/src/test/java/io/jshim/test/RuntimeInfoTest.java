@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.Any;
+import io.jshim.proto.wkt.Any;
 import io.jshim.proto.runc.Options;
 import io.jshim.proto.types.RuntimeInfo;
 import io.jshim.reaper.CommandResult;

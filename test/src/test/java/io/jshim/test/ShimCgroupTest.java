@@ -3,7 +3,7 @@ package io.jshim.test;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.Any;
+import io.jshim.proto.wkt.Any;
 import io.jshim.proto.runc.Options;
 import io.jshim.proto.task.ConnectRequest;
 import io.jshim.proto.task.ConnectResponse;
@@ -58,7 +58,7 @@ class ShimCgroupTest {
                 assertTrue(inShimCgroup.stream().anyMatch(l -> l.contains("pids")), memberships.toString());
             } finally {
                 shim.call(ShimHarness.V2, "Shutdown", ShutdownRequest.newBuilder().setId("cg-1").build(),
-                        com.google.protobuf.Empty.parser(), Duration.ofSeconds(30), md);
+                        io.jshim.proto.wkt.Empty.parser(), Duration.ofSeconds(30), md);
             }
         }
         awaitGone(daemon);

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.Any;
-import com.google.protobuf.ByteString;
+import io.jshim.proto.wkt.Any;
+import io.jshim.proto.wire.Bytes;
 import io.jshim.events.Event;
 import io.jshim.proto.events.TaskExit;
 import io.jshim.proto.runc.ProcessDetails;
@@ -240,7 +240,7 @@ class TaskServiceTest {
         try {
             tasks.start(id);
             shim.call("ResizePty", ResizePtyRequest.newBuilder().setId(id).setWidth(123).setHeight(45).build(),
-                    com.google.protobuf.Empty.parser());
+                    io.jshim.proto.wkt.Empty.parser());
             assertEquals(0, tasks.await(id, "").getExitStatus());
         } finally {
             keepStdinOpen.close();
@@ -261,14 +261,14 @@ class TaskServiceTest {
             tasks.exec(id, "e", "sleep", "60");
             tasks.start(id, "e");
             shim.call("Pause", io.jshim.proto.task.PauseRequest.newBuilder().setId(id).build(),
-                    com.google.protobuf.Empty.parser());
+                    io.jshim.proto.wkt.Empty.parser());
             assertEquals(Status.PAUSED, tasks.state(id, "").getStatus());
             assertEquals(Status.PAUSED, tasks.state(id, "e").getStatus(), "an exec reads as its paused init");
             TtrpcException again = assertThrows(TtrpcException.class, () -> shim.call("Pause",
-                    io.jshim.proto.task.PauseRequest.newBuilder().setId(id).build(), com.google.protobuf.Empty.parser()));
+                    io.jshim.proto.task.PauseRequest.newBuilder().setId(id).build(), io.jshim.proto.wkt.Empty.parser()));
             assertEquals(Code.UNKNOWN, again.code());
             shim.call("Resume", io.jshim.proto.task.ResumeRequest.newBuilder().setId(id).build(),
-                    com.google.protobuf.Empty.parser());
+                    io.jshim.proto.wkt.Empty.parser());
             assertEquals(Status.RUNNING, tasks.state(id, "").getStatus());
             List<String> topics = shim.topics();
             assertTrue(topics.indexOf("/tasks/paused") < topics.lastIndexOf("/tasks/resumed"));
@@ -335,7 +335,7 @@ class TaskServiceTest {
         Path b = bundle(id, OciBundle.of("true"));
         failure(Code.INVALID_ARGUMENT, () -> tasks.create(tasks.createRequest(id, b)
                 .setOptions(Any.newBuilder().setTypeUrl("containerd.runc.v1.Options")
-                        .setValue(ByteString.copyFrom(new byte[] {(byte) 0xff, 0x01, 0x02}))).build()));
+                        .setValue(Bytes.copyFrom(new byte[] {(byte) 0xff, 0x01, 0x02}))).build()));
         failure(Code.INVALID_ARGUMENT, () -> tasks.create(tasks.createRequest(id, b)
                 .setOptions(Any.newBuilder().setTypeUrl("example.com/Unknown")).build()));
         TtrpcException fifo = assertThrows(TtrpcException.class, () -> tasks.create(tasks.createRequest(id, b)

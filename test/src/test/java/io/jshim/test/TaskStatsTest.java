@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.Any;
-import com.google.protobuf.ByteString;
-import com.google.protobuf.Empty;
+import io.jshim.proto.wkt.Any;
+import io.jshim.proto.wire.Bytes;
+import io.jshim.proto.wkt.Empty;
 import io.jshim.proto.cgroups.v1.Metrics;
 import io.jshim.proto.task.UpdateTaskRequest;
 import io.jshim.proto.task.StatsRequest;
@@ -78,7 +78,7 @@ class TaskStatsTest {
             // Update goes to runc only in created, running or paused state; like the reference, an Unknown here
             TtrpcException stopped = assertThrows(TtrpcException.class, () -> shim.call("Update",
                     UpdateTaskRequest.newBuilder().setId(id).setResources(Any.newBuilder().setTypeUrl("x")
-                            .setValue(ByteString.copyFromUtf8("{}"))).build(), Empty.parser()));
+                            .setValue(Bytes.copyFromUtf8("{}"))).build(), Empty.parser()));
             assertEquals(Code.UNKNOWN, stopped.code(), stopped.getMessage());
             assertTrue(stopped.getMessage().contains("cannot update a stopped container"), stopped.getMessage());
             tasks.delete(id, "");

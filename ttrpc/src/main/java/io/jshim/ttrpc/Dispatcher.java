@@ -1,7 +1,7 @@
 package io.jshim.ttrpc;
 
-import com.google.protobuf.ByteString;
-import com.google.protobuf.InvalidProtocolBufferException;
+import io.jshim.proto.wire.Bytes;
+import io.jshim.proto.wire.InvalidProtoException;
 import io.jshim.proto.rpc.Status;
 import io.jshim.proto.ttrpc.KeyValue;
 import io.jshim.proto.ttrpc.Request;
@@ -52,11 +52,11 @@ final class Dispatcher {
     record Call(Request request, UnaryHandler handler, boolean onEventLoop) implements Prepared {}
 
     /** Parses the frame body and finds its handler. */
-    Prepared prepare(ByteString requestBytes) {
+    Prepared prepare(Bytes requestBytes) {
         Request request;
         try {
             request = Request.parseFrom(requestBytes);
-        } catch (InvalidProtocolBufferException e) {
+        } catch (InvalidProtoException e) {
             return new Answered(error(Code.INVALID_ARGUMENT, "unmarshal request error: " + e.getMessage()));
         }
         Map<String, UnaryHandler> methods = services.get(request.getService());
@@ -71,7 +71,7 @@ final class Dispatcher {
     }
 
     /** {@link #prepare} and {@link #run} in one, on the calling thread. */
-    Response dispatch(ByteString requestBytes, PeerCredentials peer, Cancellation cancellation,
+    Response dispatch(Bytes requestBytes, PeerCredentials peer, Cancellation cancellation,
             Instant receivedAt, long receivedNanos) {
         Prepared prepared = prepare(requestBytes);
         return prepared instanceof Call call ? run(call, peer, cancellation, receivedAt, receivedNanos)
@@ -90,7 +90,7 @@ final class Dispatcher {
         long timeout = request.getTimeoutNano();
         CallContext ctx = new CallContext(request.getService(), request.getMethod(), group(request.getMetadataList()),
                 timeout == 0 ? null : receivedAt.plusNanos(timeout), receivedNanos + timeout, peer, cancellation);
-        ByteString result;
+        Bytes result;
         try {
             result = handler.handle(ctx, request.getPayload());
         } catch (TtrpcException e) {

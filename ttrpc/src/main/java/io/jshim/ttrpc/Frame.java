@@ -1,6 +1,6 @@
 package io.jshim.ttrpc;
 
-import com.google.protobuf.ByteString;
+import io.jshim.proto.wire.Bytes;
 
 /**
  * One ttrpc frame: a 10-byte header (u32 BE data length, u32 BE stream id, u8 type, u8 flags)
@@ -13,7 +13,7 @@ import com.google.protobuf.ByteString;
  * @param flags    flags, 0..255, meaning depends on the type
  * @param data     the frame body
  */
-public record Frame(int streamId, int type, int flags, ByteString data) implements InboundFrame {
+public record Frame(int streamId, int type, int flags, Bytes data) implements InboundFrame {
     public static final int HEADER_LENGTH = 10;
     /** messageLengthMax of the Go implementation: 4 MiB. */
     public static final int MAX_DATA_LENGTH = 4 << 20;
@@ -31,7 +31,7 @@ public record Frame(int streamId, int type, int flags, ByteString data) implemen
             throw new IllegalArgumentException("type and flags are single bytes: " + type + ", " + flags);
         }
         if (data == null) {
-            data = ByteString.EMPTY;
+            data = Bytes.EMPTY;
         }
     }
 

@@ -1,6 +1,6 @@
 package io.jshim.ttrpc;
 
-import com.google.protobuf.UnsafeByteOperations;
+import io.jshim.proto.wire.Bytes;
 import java.nio.ByteBuffer;
 import java.util.List;
 
@@ -115,7 +115,7 @@ public final class FrameDecoder {
 
     private void emit(List<InboundFrame> out, byte[] data) {
         haveHeader = false;
-        out.add(new Frame(streamId, type, flags, UnsafeByteOperations.unsafeWrap(data)));
+        out.add(new Frame(streamId, type, flags, Bytes.wrap(data)));
     }
 
     /**

@@ -1,6 +1,6 @@
 package io.jshim.ttrpc;
 
-import com.google.protobuf.ByteString;
+import io.jshim.proto.wire.Bytes;
 import io.jshim.proto.ttrpc.Response;
 import java.io.IOException;
 import java.time.Instant;
@@ -95,7 +95,7 @@ final class ServerConnection implements FrameSocket.Handler {
         }
     }
 
-    private void start(int id, ByteString body) {
+    private void start(int id, Bytes body) {
         Cancellation cancellation = new Cancellation();
         Instant receivedAt = Instant.now();
         long receivedNanos = System.nanoTime();

@@ -1,9 +1,9 @@
 package io.jshim.ttrpc;
 
-import com.google.protobuf.ByteString;
-import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.Message;
-import com.google.protobuf.Parser;
+import io.jshim.proto.wire.Bytes;
+import io.jshim.proto.wire.InvalidProtoException;
+import io.jshim.proto.wire.ProtoMessage;
+import io.jshim.proto.wire.ProtoParser;
 import io.jshim.proto.ttrpc.KeyValue;
 import io.jshim.proto.ttrpc.Request;
 import io.jshim.proto.ttrpc.Response;
@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
 /**
  * A ttrpc client on one unix socket connection, many unary calls in flight.
  *
- * <p>Futures returned by {@link #call(String, String, ByteString, CallOptions)} complete on the
+ * <p>Futures returned by {@link #call(String, String, Bytes, CallOptions)} complete on the
  * I/O thread ({@link IoLoop}, or the shared timer's for a deadline): attach only quick, non-blocking stages (or
  * use the *Async variants), and never wait for a call from the I/O thread.
  *
@@ -47,7 +47,7 @@ public final class TtrpcClient implements AutoCloseable {
     private int nextStreamId = 1;
 
     /** Calls waiting for an answer, by stream id; concurrent map. A call leaves it when its future completes. */
-    private final Map<Integer, CompletableFuture<ByteString>> pending = new ConcurrentHashMap<>();
+    private final Map<Integer, CompletableFuture<Bytes>> pending = new ConcurrentHashMap<>();
     /** Set (before pending calls are failed) once the connection is closed. */
     private volatile boolean closed;
     private final Object closeLock = new Object();
@@ -108,8 +108,8 @@ public final class TtrpcClient implements AutoCloseable {
      * closed" when the connection goes, RESOURCE_EXHAUSTED if the request is over 4 MiB.
      * Cancelling the future forgets the call (the server is not told; ttrpc has no cancel frame).
      */
-    public CompletableFuture<ByteString> call(String service, String method, ByteString payload, CallOptions opts) {
-        CompletableFuture<ByteString> future = new CompletableFuture<>();
+    public CompletableFuture<Bytes> call(String service, String method, Bytes payload, CallOptions opts) {
+        CompletableFuture<Bytes> future = new CompletableFuture<>();
         Duration timeout = opts.timeout();
         if (timeout != null && (timeout.isZero() || timeout.isNegative())) {
             future.completeExceptionally(new TtrpcException(Code.DEADLINE_EXCEEDED, "context deadline exceeded"));
@@ -122,7 +122,7 @@ public final class TtrpcClient implements AutoCloseable {
         for (Map.Entry<String, String> kv : opts.metadata()) {
             request.addMetadata(KeyValue.newBuilder().setKey(kv.getKey()).setValue(kv.getValue()));
         }
-        ByteString body = request.build().toByteString();
+        Bytes body = request.build().toByteString();
         if (body.size() > Frame.MAX_DATA_LENGTH) {
             future.completeExceptionally(new TtrpcException(Code.RESOURCE_EXHAUSTED, Frame.oversizedMessage(body.size())));
             return future;
@@ -168,21 +168,21 @@ public final class TtrpcClient implements AutoCloseable {
      * Blocking typed call. {@code timeout} may be null (no deadline), {@code metadata} may be
      * null. An interrupt fails the call with CANCELLED and keeps the thread's interrupt flag.
      */
-    public <R extends Message> R call(String service, String method, Message request, Parser<R> parser,
+    public <R extends ProtoMessage> R call(String service, String method, ProtoMessage request, ProtoParser<R> parser,
             Duration timeout, Map<String, String> metadata) throws TtrpcException {
-        ByteString payload = call(service, method, request.toByteString(), timeout, metadata);
+        Bytes payload = call(service, method, request.toByteString(), timeout, metadata);
         try {
             return parser.parseFrom(payload);
-        } catch (InvalidProtocolBufferException e) {
+        } catch (InvalidProtoException e) {
             throw new TtrpcException(Code.INTERNAL, "ttrpc: error unmarshalling response: " + e.getMessage(), e);
         }
     }
 
     /** Blocking call on serialized messages; otherwise as the typed one. */
-    public ByteString call(String service, String method, ByteString request, Duration timeout,
+    public Bytes call(String service, String method, Bytes request, Duration timeout,
             Map<String, String> metadata) throws TtrpcException {
         CallOptions opts = new CallOptions(timeout, metadata == null ? List.of() : List.copyOf(metadata.entrySet()));
-        CompletableFuture<ByteString> future = call(service, method, request, opts);
+        CompletableFuture<Bytes> future = call(service, method, request, opts);
         try {
             return future.get();
         } catch (InterruptedException e) {
@@ -250,7 +250,7 @@ public final class TtrpcClient implements AutoCloseable {
 
     private void onFrame(InboundFrame inbound) {
         int id = inbound.streamId();
-        CompletableFuture<ByteString> call = pending.remove(id);
+        CompletableFuture<Bytes> call = pending.remove(id);
         if (call == null) {
             // Typically the answer to a call that already timed out.
             log.debug("dropping frame type {} for unknown stream {} from {}", inbound.type(), Integer.toUnsignedString(id), socket);
@@ -268,11 +268,11 @@ public final class TtrpcClient implements AutoCloseable {
         }
     }
 
-    private static void complete(CompletableFuture<ByteString> call, ByteString data) {
+    private static void complete(CompletableFuture<Bytes> call, Bytes data) {
         Response response;
         try {
             response = Response.parseFrom(data);
-        } catch (InvalidProtocolBufferException e) {
+        } catch (InvalidProtoException e) {
             call.completeExceptionally(new TtrpcException(Code.INTERNAL, "ttrpc: cannot parse response: " + e.getMessage(), e));
             return;
         }
@@ -290,7 +290,7 @@ public final class TtrpcClient implements AutoCloseable {
             log.debug("connection to {} closed with {} calls pending", socket, pending.size());
         }
         for (Integer id : List.copyOf(pending.keySet())) {
-            CompletableFuture<ByteString> call = pending.remove(id);
+            CompletableFuture<Bytes> call = pending.remove(id);
             if (call != null) {
                 call.completeExceptionally(closedException());
             }

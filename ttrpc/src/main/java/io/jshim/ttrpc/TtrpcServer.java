@@ -1,8 +1,8 @@
 package io.jshim.ttrpc;
 
-import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.Message;
-import com.google.protobuf.Parser;
+import io.jshim.proto.wire.InvalidProtoException;
+import io.jshim.proto.wire.ProtoMessage;
+import io.jshim.proto.wire.ProtoParser;
 import io.jshim.reaper.UnixSocket;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -308,21 +308,21 @@ public final class TtrpcServer implements AutoCloseable {
          * Registers a typed unary method, run on a virtual thread. A payload that does not parse is answered with
          * INTERNAL "ttrpc: error unmarshalling payload: ...", as Go's generated code does.
          */
-        public <Req extends Message, Resp extends Message> Builder register(String service, String method,
-                Parser<Req> parser, TypedHandler<Req, Resp> handler) {
+        public <Req extends ProtoMessage, Resp extends ProtoMessage> Builder register(String service, String method,
+                ProtoParser<Req> parser, TypedHandler<Req, Resp> handler) {
             return register(service, method, Execution.VIRTUAL_THREAD, parser, handler);
         }
 
         /** Registers a typed unary method, run where {@code execution} says. */
-        public <Req extends Message, Resp extends Message> Builder register(String service, String method,
-                Execution execution, Parser<Req> parser, TypedHandler<Req, Resp> handler) {
+        public <Req extends ProtoMessage, Resp extends ProtoMessage> Builder register(String service, String method,
+                Execution execution, ProtoParser<Req> parser, TypedHandler<Req, Resp> handler) {
             Objects.requireNonNull(parser, "parser");
             Objects.requireNonNull(handler, "handler");
             return register(service, method, execution, (ctx, payload) -> {
                 Req request;
                 try {
                     request = parser.parseFrom(payload);
-                } catch (InvalidProtocolBufferException e) {
+                } catch (InvalidProtoException e) {
                     throw new TtrpcException(Code.INTERNAL, "ttrpc: error unmarshalling payload: " + e.getMessage());
                 }
                 Resp response = handler.handle(ctx, request);

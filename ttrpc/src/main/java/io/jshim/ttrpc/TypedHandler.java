@@ -1,9 +1,9 @@
 package io.jshim.ttrpc;
 
-import com.google.protobuf.Message;
+import io.jshim.proto.wire.ProtoMessage;
 
 /** A {@link UnaryHandler} on parsed messages; see {@code TtrpcServer.Builder.register}. */
 @FunctionalInterface
-public interface TypedHandler<Req extends Message, Resp extends Message> {
+public interface TypedHandler<Req extends ProtoMessage, Resp extends ProtoMessage> {
     Resp handle(CallContext ctx, Req request) throws TtrpcException;
 }

@@ -1,6 +1,6 @@
 package io.jshim.ttrpc;
 
-import com.google.protobuf.ByteString;
+import io.jshim.proto.wire.Bytes;
 
 /**
  * Serves one unary method on raw bytes. Runs on its own virtual thread, so it may block, unless it was registered
@@ -11,5 +11,5 @@ import com.google.protobuf.ByteString;
  */
 @FunctionalInterface
 public interface UnaryHandler {
-    ByteString handle(CallContext ctx, ByteString payload) throws TtrpcException;
+    Bytes handle(CallContext ctx, Bytes payload) throws TtrpcException;
 }

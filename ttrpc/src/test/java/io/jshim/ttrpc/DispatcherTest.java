@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.ByteString;
+import io.jshim.proto.wire.Bytes;
 import io.jshim.proto.eventsvc.Envelope;
 import io.jshim.proto.eventsvc.ForwardRequest;
 import io.jshim.proto.ttrpc.KeyValue;
@@ -27,7 +27,7 @@ class DispatcherTest {
         return d.dispatch(request.toByteString(), PEER, new Cancellation(), Instant.now(), System.nanoTime());
     }
 
-    private static Request req(String service, String method, ByteString payload) {
+    private static Request req(String service, String method, Bytes payload) {
         return Request.newBuilder().setService(service).setMethod(method).setPayload(payload).build();
     }
 
@@ -39,8 +39,8 @@ class DispatcherTest {
 
     @Test
     void okResponseCarriesAnEmptyStatusBeforeThePayloadLikeGo() {
-        Response r = dispatch((ctx, p) -> p.concat(ByteString.copyFromUtf8("!")), req("svc", "M", ByteString.copyFromUtf8("hi")));
-        assertEquals(ByteString.copyFromUtf8("hi!"), r.getPayload());
+        Response r = dispatch((ctx, p) -> p.concat(Bytes.copyFromUtf8("!")), req("svc", "M", Bytes.copyFromUtf8("hi")));
+        assertEquals(Bytes.copyFromUtf8("hi!"), r.getPayload());
         byte[] wire = r.toByteArray();
         assertEquals(0x0a, wire[0]);
         assertEquals(0x00, wire[1]);
@@ -49,14 +49,14 @@ class DispatcherTest {
 
     @Test
     void unknownServiceAndMethodAreUnimplemented() {
-        assertStatus(dispatch((ctx, p) -> p, req("other", "M", ByteString.EMPTY)), Code.UNIMPLEMENTED, "service other");
-        assertStatus(dispatch((ctx, p) -> p, req("svc", "Nope", ByteString.EMPTY)), Code.UNIMPLEMENTED, "method Nope");
+        assertStatus(dispatch((ctx, p) -> p, req("other", "M", Bytes.EMPTY)), Code.UNIMPLEMENTED, "service other");
+        assertStatus(dispatch((ctx, p) -> p, req("svc", "Nope", Bytes.EMPTY)), Code.UNIMPLEMENTED, "method Nope");
     }
 
     @Test
     void requestThatDoesNotParseIsInvalidArgument() {
         Dispatcher d = new Dispatcher(Map.of());
-        Response r = d.dispatch(ByteString.copyFrom(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff}), PEER,
+        Response r = d.dispatch(Bytes.copyFrom(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff}), PEER,
                 new Cancellation(), Instant.now(), System.nanoTime());
         assertEquals(Code.INVALID_ARGUMENT.value(), r.getStatus().getCode());
         assertTrue(r.getStatus().getMessage().startsWith("unmarshal request error: "), r.getStatus().getMessage());
@@ -66,7 +66,7 @@ class DispatcherTest {
     void handlerStatusPassesThroughUnchanged() {
         Response r = dispatch((ctx, p) -> {
             throw new TtrpcException(Code.NOT_FOUND, "exec e1 not found: not found");
-        }, req("svc", "M", ByteString.EMPTY));
+        }, req("svc", "M", Bytes.EMPTY));
         assertStatus(r, Code.NOT_FOUND, "exec e1 not found: not found");
     }
 
@@ -74,30 +74,30 @@ class DispatcherTest {
     void runtimeExceptionAndErrorBecomeUnknownWithTheirMessage() {
         assertStatus(dispatch((ctx, p) -> {
             throw new IllegalStateException("boom");
-        }, req("svc", "M", ByteString.EMPTY)), Code.UNKNOWN, "boom");
+        }, req("svc", "M", Bytes.EMPTY)), Code.UNKNOWN, "boom");
         assertStatus(dispatch((ctx, p) -> {
             throw new NullPointerException();
-        }, req("svc", "M", ByteString.EMPTY)), Code.UNKNOWN, "java.lang.NullPointerException");
+        }, req("svc", "M", Bytes.EMPTY)), Code.UNKNOWN, "java.lang.NullPointerException");
         assertStatus(dispatch((ctx, p) -> {
             throw new StackOverflowError("deep");
-        }, req("svc", "M", ByteString.EMPTY)), Code.UNKNOWN, "deep");
+        }, req("svc", "M", Bytes.EMPTY)), Code.UNKNOWN, "deep");
     }
 
     @Test
     void nullResultIsUnknownLikeGo() {
-        assertStatus(dispatch((ctx, p) -> null, req("svc", "M", ByteString.EMPTY)), Code.UNKNOWN, "ttrpc: marshal called with nil");
+        assertStatus(dispatch((ctx, p) -> null, req("svc", "M", Bytes.EMPTY)), Code.UNKNOWN, "ttrpc: marshal called with nil");
     }
 
     @Test
     void responseOverTheFrameLimitBecomesResourceExhausted() {
-        Response r = dispatch((ctx, p) -> ByteString.copyFrom(new byte[Frame.MAX_DATA_LENGTH]), req("svc", "M", ByteString.EMPTY));
+        Response r = dispatch((ctx, p) -> Bytes.copyFrom(new byte[Frame.MAX_DATA_LENGTH]), req("svc", "M", Bytes.EMPTY));
         assertEquals(Code.RESOURCE_EXHAUSTED.value(), r.getStatus().getCode());
         assertTrue(r.getStatus().getMessage().startsWith("message length 41943"), r.getStatus().getMessage());
     }
 
     @Test
     void metadataIsGroupedByKeyInArrivalOrder() {
-        Request request = req("svc", "M", ByteString.EMPTY).toBuilder()
+        Request request = req("svc", "M", Bytes.EMPTY).toBuilder()
                 .addMetadata(KeyValue.newBuilder().setKey("b").setValue("1"))
                 .addMetadata(KeyValue.newBuilder().setKey("A").setValue("x"))
                 .addMetadata(KeyValue.newBuilder().setKey("b").setValue("2"))
@@ -121,7 +121,7 @@ class DispatcherTest {
         dispatch((ctx, p) -> {
             lastContext.set(ctx);
             return p;
-        }, req("svc", "M", ByteString.EMPTY).toBuilder().setTimeoutNano(Duration.ofSeconds(30).toNanos()).build());
+        }, req("svc", "M", Bytes.EMPTY).toBuilder().setTimeoutNano(Duration.ofSeconds(30).toNanos()).build());
         CallContext ctx = lastContext.get();
         Instant deadline = ctx.deadline().orElseThrow();
         assertFalse(deadline.isBefore(before.plusSeconds(30)));
@@ -132,14 +132,14 @@ class DispatcherTest {
         dispatch((ctx2, p) -> {
             lastContext.set(ctx2);
             return p;
-        }, req("svc", "M", ByteString.EMPTY));
+        }, req("svc", "M", Bytes.EMPTY));
         assertTrue(lastContext.get().deadline().isEmpty());
         assertFalse(lastContext.get().isDeadlineExceeded());
 
         dispatch((ctx3, p) -> {
             lastContext.set(ctx3);
             return p;
-        }, req("svc", "M", ByteString.EMPTY).toBuilder().setTimeoutNano(-1).build());
+        }, req("svc", "M", Bytes.EMPTY).toBuilder().setTimeoutNano(-1).build());
         assertTrue(lastContext.get().isDeadlineExceeded(), "a negative timeout is already expired");
     }
 
@@ -158,7 +158,7 @@ class DispatcherTest {
         assertEquals("/tasks/exit", got.get().getEnvelope().getTopic());
         assertEquals(fr.getEnvelope().toByteString(), ok.getPayload());
 
-        Response bad = d.dispatch(req("svc", "M", ByteString.copyFrom(new byte[] {0x0a, 0x7f})).toByteString(), PEER,
+        Response bad = d.dispatch(req("svc", "M", Bytes.copyFrom(new byte[] {0x0a, 0x7f})).toByteString(), PEER,
                 new Cancellation(), Instant.now(), System.nanoTime());
         assertEquals(Code.INTERNAL.value(), bad.getStatus().getCode());
         assertTrue(bad.getStatus().getMessage().startsWith("ttrpc: error unmarshalling payload: "), bad.getStatus().getMessage());

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.ByteString;
+import io.jshim.proto.wire.Bytes;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
@@ -77,7 +77,7 @@ class FrameCodecTest {
         }
         ch.write(wire, wire.length - 1, 1);
         Frame frame = ch.read();
-        assertEquals(new Frame(7, Frame.TYPE_REQUEST, 0, ByteString.copyFrom(data)), frame);
+        assertEquals(new Frame(7, Frame.TYPE_REQUEST, 0, Bytes.copyFrom(data)), frame);
         ch.decoder.finish();
         assertNull(ch.read());
     }
@@ -198,14 +198,14 @@ class FrameCodecTest {
     @Test
     void encoderWritesBigEndianHeaderThenBody() throws Exception {
         byte[] bytes = FrameEncoder.encode(
-                new Frame(0x0102_0304, Frame.TYPE_RESPONSE, 0x04, ByteString.copyFrom(new byte[] {7, 8, 9})));
+                new Frame(0x0102_0304, Frame.TYPE_RESPONSE, 0x04, Bytes.copyFrom(new byte[] {7, 8, 9})));
         assertArrayEquals(new byte[] {0, 0, 0, 3, 1, 2, 3, 4, 2, 4, 7, 8, 9}, bytes);
     }
 
     @Test
     void encoderRefusesAnOversizedFrame() throws Exception {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> FrameEncoder.encode(
-                new Frame(1, Frame.TYPE_REQUEST, 0, ByteString.copyFrom(new byte[Frame.MAX_DATA_LENGTH + 1]))));
+                new Frame(1, Frame.TYPE_REQUEST, 0, Bytes.copyFrom(new byte[Frame.MAX_DATA_LENGTH + 1]))));
         assertTrue(e.getMessage().contains("message length 4194305 exceed maximum message size of 4194304"));
     }
 
@@ -217,7 +217,7 @@ class FrameCodecTest {
         ByteArrayOutputStream wire = new ByteArrayOutputStream();
         for (int i = 0; i < frames.length; i++) {
             frames[i] = new Frame(random.nextInt(), random.nextInt(256), random.nextInt(256),
-                    ByteString.copyFrom(body(random.nextInt(3000), i)));
+                    Bytes.copyFrom(body(random.nextInt(3000), i)));
             wire.writeBytes(FrameEncoder.encode(frames[i]));
         }
         // fed in reads of random sizes, as recv(2) returns them

@@ -3,7 +3,7 @@ package io.jshim.ttrpc;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.ByteString;
+import io.jshim.proto.wire.Bytes;
 import io.jshim.proto.ttrpc.Response;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -45,8 +45,8 @@ class FuzzTest {
     private final AtomicInteger runningHandlers = new AtomicInteger();
     private final ConcurrentLinkedQueue<String> problems = new ConcurrentLinkedQueue<>();
 
-    private static ByteString idPayload(int id) {
-        return ByteString.copyFrom(ByteBuffer.allocate(4).putInt(id).flip());
+    private static Bytes idPayload(int id) {
+        return Bytes.copyFrom(ByteBuffer.allocate(4).putInt(id).flip());
     }
 
     @Test
@@ -73,9 +73,9 @@ class FuzzTest {
                 byte[] payload = new byte[r.nextInt(512)];
                 r.nextBytes(payload);
                 try {
-                    ByteString answer = good.call(SVC, "Echo", ByteString.copyFrom(payload),
+                    Bytes answer = good.call(SVC, "Echo", Bytes.copyFrom(payload),
                             CallOptions.withTimeout(Duration.ofSeconds(10))).get();
-                    if (!answer.equals(ByteString.copyFrom(payload))) {
+                    if (!answer.equals(Bytes.copyFrom(payload))) {
                         problems.add("good client got a wrong answer");
                     }
                     goodCalls.incrementAndGet();
@@ -193,11 +193,11 @@ class FuzzTest {
                         lastId = nextId;
                         expected++;
                     } else if (roll < 350) {
-                        conn.sendRequest(nextId, SVC, random.nextBoolean() ? "Fail" : "Nope", ByteString.EMPTY);
+                        conn.sendRequest(nextId, SVC, random.nextBoolean() ? "Fail" : "Nope", Bytes.EMPTY);
                         lastId = nextId;
                         expected++;
                     } else if (roll < 360) {
-                        conn.sendRequest(nextId, random.nextBoolean() ? SVC : "no.Such", "Crash", ByteString.EMPTY);
+                        conn.sendRequest(nextId, random.nextBoolean() ? SVC : "no.Such", "Crash", Bytes.EMPTY);
                         lastId = nextId;
                         expected++;
                     } else if (roll < 510) {
@@ -216,7 +216,7 @@ class FuzzTest {
                         conn.send(nextId, type, random.nextInt(256), body); // ignored: no answer
                     } else if (roll < 650) {
                         int evenId = random.nextInt() & ~1;
-                        conn.send(evenId, 1 + random.nextInt(3), 0, RawConnection.request(SVC, "Echo", ByteString.EMPTY));
+                        conn.send(evenId, 1 + random.nextInt(3), 0, RawConnection.request(SVC, "Echo", Bytes.EMPTY));
                         expected++;
                     } else if (roll < 710 && lastId > 0) {
                         int reused = 1 + 2 * random.nextInt(lastId / 2 + 1);

@@ -1,6 +1,6 @@
 package io.jshim.ttrpc;
 
-import com.google.protobuf.ByteString;
+import io.jshim.proto.wire.Bytes;
 import io.jshim.proto.ttrpc.Request;
 import io.jshim.proto.ttrpc.Response;
 import java.io.EOFException;
@@ -25,7 +25,7 @@ final class RawConnection implements AutoCloseable {
                 .putInt((int) length).putInt(streamId).put((byte) type).put((byte) flags).array();
     }
 
-    static byte[] request(String service, String method, ByteString payload) {
+    static byte[] request(String service, String method, Bytes payload) {
         return Request.newBuilder().setService(service).setMethod(method).setPayload(payload).build().toByteArray();
     }
 
@@ -34,7 +34,7 @@ final class RawConnection implements AutoCloseable {
         write(body);
     }
 
-    void sendRequest(int streamId, String service, String method, ByteString payload) throws IOException {
+    void sendRequest(int streamId, String service, String method, Bytes payload) throws IOException {
         send(streamId, Frame.TYPE_REQUEST, 0, request(service, method, payload));
     }
 
@@ -68,7 +68,7 @@ final class RawConnection implements AutoCloseable {
         }
         ByteBuffer body = ByteBuffer.allocate((int) length);
         readFully(body, false);
-        return new Frame(id, type, flags, ByteString.copyFrom(body.flip()));
+        return new Frame(id, type, flags, Bytes.copyFrom(body.flip()));
     }
 
     /** The next frame, which must be a Response; parsed. */
@@ -113,7 +113,7 @@ final class RawConnection implements AutoCloseable {
         channel.close();
     }
 
-    record Reply(int streamId, Response response, ByteString raw) {
+    record Reply(int streamId, Response response, Bytes raw) {
         Code code() {
             return Code.of(response.getStatus().getCode());
         }

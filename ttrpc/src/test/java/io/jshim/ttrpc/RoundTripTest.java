@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.Any;
-import com.google.protobuf.ByteString;
-import com.google.protobuf.Empty;
-import com.google.protobuf.Timestamp;
+import io.jshim.proto.wkt.Any;
+import io.jshim.proto.wire.Bytes;
+import io.jshim.proto.wkt.Empty;
+import io.jshim.proto.wkt.Timestamp;
 import io.jshim.proto.events.TaskExit;
 import io.jshim.proto.eventsvc.Envelope;
 import io.jshim.proto.eventsvc.ForwardRequest;
@@ -75,7 +75,7 @@ class RoundTripTest {
                 .register(SVC, "WhereDefault", (ctx, p) -> whereAmI())
                 .register(SVC, "Context", (ctx, p) -> {
                     seen.set(ctx);
-                    return ByteString.EMPTY;
+                    return Bytes.EMPTY;
                 })
                 .register(SVC, "Block", (ctx, p) -> {
                     seen.set(ctx);
@@ -88,7 +88,7 @@ class RoundTripTest {
                     } finally {
                         blockedFinished.countDown();
                     }
-                    return ByteString.copyFromUtf8("late");
+                    return Bytes.copyFromUtf8("late");
                 })
                 .register(SVC, "Ordered", (ctx, p) -> {
                     int i = p.asReadOnlyByteBuffer().getInt();
@@ -102,8 +102,8 @@ class RoundTripTest {
                 })
                 .register(EVENTS, "Forward", ForwardRequest.parser(), (ctx, req) -> {
                     try {
-                        forwarded.add(req.getEnvelope().getEvent().unpack(TaskExit.class));
-                    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                        forwarded.add(TaskExit.parseFrom(req.getEnvelope().getEvent().getValue()));
+                    } catch (io.jshim.proto.wire.InvalidProtoException e) {
                         throw new TtrpcException(Code.INVALID_ARGUMENT, e.getMessage());
                     }
                     return Empty.getDefaultInstance();
@@ -120,32 +120,32 @@ class RoundTripTest {
         server.close();
     }
 
-    private static ByteString whereAmI() {
+    private static Bytes whereAmI() {
         Thread t = Thread.currentThread();
         return utf8((t.isVirtual() ? "virtual " : "platform ") + t.getName());
     }
 
     @Test
     void eachMethodRunsWhereItWasRegisteredTo() throws Exception {
-        String loop = client.call(SVC, "WhereLoop", ByteString.EMPTY, CallOptions.DEFAULT).get(5, TimeUnit.SECONDS)
+        String loop = client.call(SVC, "WhereLoop", Bytes.EMPTY, CallOptions.DEFAULT).get(5, TimeUnit.SECONDS)
                 .toStringUtf8();
         assertTrue(loop.startsWith("platform ttrpc-io"), loop);
-        String own = client.call(SVC, "WhereDefault", ByteString.EMPTY, CallOptions.DEFAULT).get(5, TimeUnit.SECONDS)
+        String own = client.call(SVC, "WhereDefault", Bytes.EMPTY, CallOptions.DEFAULT).get(5, TimeUnit.SECONDS)
                 .toStringUtf8();
         assertTrue(own.startsWith("virtual "), own);
         // an event-loop method is answered while a blocking one waits on its own thread
         release = new CountDownLatch(1);
-        CompletableFuture<ByteString> blocked = client.call(SVC, "Block", ByteString.EMPTY, CallOptions.DEFAULT);
+        CompletableFuture<Bytes> blocked = client.call(SVC, "Block", Bytes.EMPTY, CallOptions.DEFAULT);
         assertTrue(blockedStarted.await(5, TimeUnit.SECONDS));
-        assertTrue(client.call(SVC, "WhereLoop", ByteString.EMPTY, CallOptions.DEFAULT).get(5, TimeUnit.SECONDS)
+        assertTrue(client.call(SVC, "WhereLoop", Bytes.EMPTY, CallOptions.DEFAULT).get(5, TimeUnit.SECONDS)
                 .toStringUtf8().startsWith("platform ttrpc-io"));
         assertFalse(blocked.isDone());
         release.countDown();
         assertEquals(utf8("late"), blocked.get(5, TimeUnit.SECONDS));
     }
 
-    private static ByteString utf8(String s) {
-        return ByteString.copyFromUtf8(s);
+    private static Bytes utf8(String s) {
+        return Bytes.copyFromUtf8(s);
     }
 
     private static TtrpcException failure(CompletableFuture<?> f) {
@@ -156,7 +156,7 @@ class RoundTripTest {
     @Test
     void echo() throws Exception {
         assertEquals(utf8("hello"), client.call(SVC, "Echo", utf8("hello"), CallOptions.DEFAULT).get(5, TimeUnit.SECONDS));
-        assertEquals(ByteString.EMPTY, client.call(SVC, "Echo", ByteString.EMPTY, CallOptions.DEFAULT).get(5, TimeUnit.SECONDS));
+        assertEquals(Bytes.EMPTY, client.call(SVC, "Echo", Bytes.EMPTY, CallOptions.DEFAULT).get(5, TimeUnit.SECONDS));
     }
 
     @Test
@@ -165,7 +165,7 @@ class RoundTripTest {
                 .setExitedAt(Timestamp.newBuilder().setSeconds(1_700_000_000)).build();
         ForwardRequest req = ForwardRequest.newBuilder().setEnvelope(Envelope.newBuilder()
                 .setTimestamp(Timestamp.newBuilder().setSeconds(1_700_000_001))
-                .setNamespace("default").setTopic("/tasks/exit").setEvent(Any.pack(exit, "types.containerd.io"))).build();
+                .setNamespace("default").setTopic("/tasks/exit").setEvent(Any.newBuilder().setTypeUrl("types.containerd.io/" + TaskExit.TYPE_NAME).setValue(exit.toByteString()))).build();
         Empty reply = client.call(EVENTS, "Forward", req, Empty.parser(), FIVE_S, Map.of("containerd-namespace-ttrpc", "default"));
         assertEquals(Empty.getDefaultInstance(), reply);
         assertEquals(List.of(exit), List.copyOf(forwarded));
@@ -173,10 +173,10 @@ class RoundTripTest {
 
     @Test
     void unknownServiceAndMethodAreUnimplemented() {
-        TtrpcException s = failure(client.call("no.Such", "Echo", ByteString.EMPTY, CallOptions.DEFAULT));
+        TtrpcException s = failure(client.call("no.Such", "Echo", Bytes.EMPTY, CallOptions.DEFAULT));
         assertEquals(Code.UNIMPLEMENTED, s.code());
         assertEquals("service no.Such", s.getMessage());
-        TtrpcException m = failure(client.call(SVC, "Nope", ByteString.EMPTY, CallOptions.DEFAULT));
+        TtrpcException m = failure(client.call(SVC, "Nope", Bytes.EMPTY, CallOptions.DEFAULT));
         assertEquals(Code.UNIMPLEMENTED, m.code());
         assertEquals("method Nope", m.getMessage());
     }
@@ -187,14 +187,14 @@ class RoundTripTest {
             if (code == Code.OK) {
                 continue;
             }
-            ByteString payload = ByteString.copyFrom(new byte[] {(byte) code.value()}).concat(utf8("because " + code));
+            Bytes payload = Bytes.copyFrom(new byte[] {(byte) code.value()}).concat(utf8("because " + code));
             TtrpcException e = failure(client.call(SVC, "Fail", payload, CallOptions.DEFAULT));
             assertEquals(code, e.code());
             assertEquals("because " + code, e.getMessage());
         }
         TtrpcException typed = assertThrows(TtrpcException.class, () -> client.call(SVC, "Fail",
-                com.google.protobuf.BytesValue.of(ByteString.EMPTY), Empty.parser(), FIVE_S, null));
-        // BytesValue of empty bytes serializes to nothing: byteAt(0) fails inside the handler → UNKNOWN.
+                Empty.getDefaultInstance(), Empty.parser(), FIVE_S, null));
+        // Empty serializes to nothing: byteAt(0) fails inside the handler → UNKNOWN.
         assertEquals(Code.UNKNOWN, typed.code());
     }
 
@@ -213,7 +213,7 @@ class RoundTripTest {
                 .withMetadata("containerd-namespace-ttrpc", "k8s.io")
                 .withMetadata("traceparent", "00-abc-01")
                 .withMetadata("containerd-namespace-ttrpc", "second");
-        client.call(SVC, "Context", ByteString.EMPTY, opts).get(5, TimeUnit.SECONDS);
+        client.call(SVC, "Context", Bytes.EMPTY, opts).get(5, TimeUnit.SECONDS);
         Map<String, List<String>> expected = new LinkedHashMap<>();
         expected.put("containerd-namespace-ttrpc", List.of("k8s.io", "second"));
         expected.put("traceparent", List.of("00-abc-01"));
@@ -230,11 +230,11 @@ class RoundTripTest {
     @Test
     void deadlineIsVisibleToTheHandler() throws Exception {
         Instant before = Instant.now();
-        client.call(SVC, "Context", ByteString.EMPTY, CallOptions.withTimeout(Duration.ofSeconds(7))).get(5, TimeUnit.SECONDS);
+        client.call(SVC, "Context", Bytes.EMPTY, CallOptions.withTimeout(Duration.ofSeconds(7))).get(5, TimeUnit.SECONDS);
         Instant deadline = seen.get().deadline().orElseThrow();
         assertTrue(!deadline.isBefore(before.plusSeconds(6)) && !deadline.isAfter(Instant.now().plusSeconds(7)),
                 "deadline " + deadline + " should be about 7 s after " + before);
-        client.call(SVC, "Context", ByteString.EMPTY, CallOptions.DEFAULT).get(5, TimeUnit.SECONDS);
+        client.call(SVC, "Context", Bytes.EMPTY, CallOptions.DEFAULT).get(5, TimeUnit.SECONDS);
         assertTrue(seen.get().deadline().isEmpty(), "no timeout, no deadline");
     }
 
@@ -247,11 +247,11 @@ class RoundTripTest {
         }
         gates = g;
         List<Integer> completionOrder = Collections.synchronizedList(new ArrayList<>());
-        List<CompletableFuture<ByteString>> futures = new ArrayList<>();
+        List<CompletableFuture<Bytes>> futures = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             int idx = i;
-            ByteString payload = ByteString.copyFrom(ByteBuffer.allocate(4).putInt(i).flip());
-            CompletableFuture<ByteString> f = client.call(SVC, "Ordered", payload, CallOptions.withTimeout(Duration.ofSeconds(20)));
+            Bytes payload = Bytes.copyFrom(ByteBuffer.allocate(4).putInt(i).flip());
+            CompletableFuture<Bytes> f = client.call(SVC, "Ordered", payload, CallOptions.withTimeout(Duration.ofSeconds(20)));
             f.thenRun(() -> completionOrder.add(idx));
             futures.add(f);
         }
@@ -260,7 +260,7 @@ class RoundTripTest {
         // Release the last first, and each next one only once the previous answer has arrived.
         for (int i = n - 1; i >= 0; i--) {
             g[i].countDown();
-            ByteString answer = futures.get(i).get(10, TimeUnit.SECONDS);
+            Bytes answer = futures.get(i).get(10, TimeUnit.SECONDS);
             assertEquals(i, answer.asReadOnlyByteBuffer().getInt(), "answer matched to its call");
         }
         List<Integer> reverse = new ArrayList<>();
@@ -280,7 +280,7 @@ class RoundTripTest {
         for (int t = 0; t < threads; t++) {
             int tt = t;
             workers.add(Thread.ofPlatform().start(() -> {
-                List<CompletableFuture<ByteString>> fs = new ArrayList<>();
+                List<CompletableFuture<Bytes>> fs = new ArrayList<>();
                 for (int i = 0; i < perThread; i++) {
                     fs.add(client.call(SVC, "Echo", utf8(tt + ":" + i), CallOptions.DEFAULT));
                 }
@@ -303,7 +303,7 @@ class RoundTripTest {
     void callThatOutlivesItsDeadlineFailsLocallyAndTheConnectionStaysUsable() throws Exception {
         release = new CountDownLatch(1);
         long start = System.nanoTime();
-        CompletableFuture<ByteString> f = client.call(SVC, "Block", ByteString.EMPTY, CallOptions.withTimeout(Duration.ofMillis(300)));
+        CompletableFuture<Bytes> f = client.call(SVC, "Block", Bytes.EMPTY, CallOptions.withTimeout(Duration.ofMillis(300)));
         TtrpcException e = failure(f);
         long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         assertEquals(Code.DEADLINE_EXCEEDED, e.code());
@@ -334,7 +334,7 @@ class RoundTripTest {
         release = new CountDownLatch(1);
         CountDownLatch closedCallback = new CountDownLatch(1);
         client.onClose(closedCallback::countDown);
-        CompletableFuture<ByteString> f = client.call(SVC, "Block", ByteString.EMPTY, CallOptions.DEFAULT);
+        CompletableFuture<Bytes> f = client.call(SVC, "Block", Bytes.EMPTY, CallOptions.DEFAULT);
         assertTrue(blockedStarted.await(5, TimeUnit.SECONDS));
         server.close();
         TtrpcException e = failure(f);
@@ -344,7 +344,7 @@ class RoundTripTest {
         assertFalse(client.isOpen());
         assertTrue(cancelSeen.await(5, TimeUnit.SECONDS), "closing the server cancels in-flight calls");
 
-        TtrpcException after = failure(client.call(SVC, "Echo", ByteString.EMPTY, CallOptions.DEFAULT));
+        TtrpcException after = failure(client.call(SVC, "Echo", Bytes.EMPTY, CallOptions.DEFAULT));
         assertEquals(Code.UNAVAILABLE, after.code());
         CountDownLatch late = new CountDownLatch(1);
         client.onClose(late::countDown);
@@ -354,7 +354,7 @@ class RoundTripTest {
     @Test
     void peerCloseCancelsTheHandlersCall() throws Exception {
         release = new CountDownLatch(1);
-        client.call(SVC, "Block", ByteString.EMPTY, CallOptions.DEFAULT);
+        client.call(SVC, "Block", Bytes.EMPTY, CallOptions.DEFAULT);
         assertTrue(blockedStarted.await(5, TimeUnit.SECONDS));
         assertFalse(seen.get().isCancelled());
         client.close();
@@ -367,7 +367,7 @@ class RoundTripTest {
 
     @Test
     void oversizedRequestIsRefusedLocallyAndTheConnectionStaysUsable() throws Exception {
-        TtrpcException e = failure(client.call(SVC, "Echo", ByteString.copyFrom(new byte[Frame.MAX_DATA_LENGTH]), CallOptions.DEFAULT));
+        TtrpcException e = failure(client.call(SVC, "Echo", Bytes.copyFrom(new byte[Frame.MAX_DATA_LENGTH]), CallOptions.DEFAULT));
         assertEquals(Code.RESOURCE_EXHAUSTED, e.code());
         assertTrue(e.getMessage().endsWith("exceed maximum message size of 4194304"), e.getMessage());
         assertEquals(utf8("x"), client.call(SVC, "Echo", utf8("x"), CallOptions.DEFAULT).get(5, TimeUnit.SECONDS));
@@ -381,7 +381,7 @@ class RoundTripTest {
     @Test
     void gracefulShutdownLetsTheInFlightCallFinishThenCloses() throws Exception {
         release = new CountDownLatch(1);
-        CompletableFuture<ByteString> inFlight = client.call(SVC, "Block", ByteString.EMPTY, CallOptions.DEFAULT);
+        CompletableFuture<Bytes> inFlight = client.call(SVC, "Block", Bytes.EMPTY, CallOptions.DEFAULT);
         assertTrue(blockedStarted.await(5, TimeUnit.SECONDS));
         CompletableFuture<Void> done = server.shutdown(Duration.ofSeconds(20));
         assertThrows(IOException.class, () -> TtrpcClient.connect(socket, FIVE_S), "listener closed");
@@ -395,7 +395,7 @@ class RoundTripTest {
     @Test
     void shutdownGraceEndsAStuckCall() throws Exception {
         release = new CountDownLatch(1);
-        CompletableFuture<ByteString> stuck = client.call(SVC, "Block", ByteString.EMPTY, CallOptions.DEFAULT);
+        CompletableFuture<Bytes> stuck = client.call(SVC, "Block", Bytes.EMPTY, CallOptions.DEFAULT);
         assertTrue(blockedStarted.await(5, TimeUnit.SECONDS));
         long start = System.nanoTime();
         server.shutdown(Duration.ofMillis(300)).get(5, TimeUnit.SECONDS);

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.ByteString;
+import io.jshim.proto.wire.Bytes;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -141,7 +141,7 @@ class SameUserCheckTest {
             Path socket = dir.resolve("reject.sock");
             server.bind(socket);
             try (TtrpcClient client = TtrpcClient.connect(socket, Duration.ofSeconds(5))) {
-                var f = client.call("test.Echo", "Echo", ByteString.copyFromUtf8("x"), CallOptions.DEFAULT);
+                var f = client.call("test.Echo", "Echo", Bytes.copyFromUtf8("x"), CallOptions.DEFAULT);
                 ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(10, TimeUnit.SECONDS));
                 TtrpcException te = assertInstanceOf(TtrpcException.class, e.getCause());
                 assertEquals(Code.UNAVAILABLE, te.code());

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.ByteString;
+import io.jshim.proto.wire.Bytes;
 import io.jshim.proto.ttrpc.Request;
 import io.jshim.reaper.UnixSocket;
 import java.io.IOException;
@@ -47,7 +47,7 @@ class ServerProtocolTest {
                     return p;
                 })
                 // Answers with the payload length only, so a 4 MiB request does not need a 4 MiB answer.
-                .register(SVC, "Size", (ctx, p) -> ByteString.copyFrom(ByteBuffer.allocate(4).putInt(p.size()).flip()))
+                .register(SVC, "Size", (ctx, p) -> Bytes.copyFrom(ByteBuffer.allocate(4).putInt(p.size()).flip()))
                 .build();
     }
 
@@ -56,8 +56,8 @@ class ServerProtocolTest {
         server.close();
     }
 
-    private static ByteString utf8(String s) {
-        return ByteString.copyFromUtf8(s);
+    private static Bytes utf8(String s) {
+        return Bytes.copyFromUtf8(s);
     }
 
     @Test
@@ -106,7 +106,7 @@ class ServerProtocolTest {
     private static byte[] requestOfSize(int size) {
         int payload = size - 64;
         while (true) {
-            byte[] b = RawConnection.request(SVC, "Size", ByteString.copyFrom(new byte[payload]));
+            byte[] b = RawConnection.request(SVC, "Size", Bytes.copyFrom(new byte[payload]));
             if (b.length == size) {
                 return b;
             }
@@ -301,7 +301,7 @@ class ServerProtocolTest {
             Thread writer = Thread.ofPlatform().start(() -> {
                 try {
                     for (int i = 0; i < 16; i++) {
-                        stalled.sendRequest(2 * i + 1, SVC, "Echo", ByteString.copyFrom(payload));
+                        stalled.sendRequest(2 * i + 1, SVC, "Echo", Bytes.copyFrom(payload));
                     }
                 } catch (IOException closedByTheServer) {
                     // expected: broken pipe once the server gives the connection up

@@ -81,11 +81,16 @@ final class MessageGen {
         c.open("public static Builder newBuilder(" + n + " prototype)").line("return new Builder().mergeFrom(prototype);").close();
         c.open("public Builder toBuilder()").line("return new Builder().mergeFrom(this);").close();
         c.open("public static " + WIRE + "ProtoParser<" + n + "> parser()").line("return " + n + "::read;").close();
+        c.line("@Override");
         c.open("public " + WIRE + "ProtoParser<" + n + "> getParserForType()").line("return " + n + "::read;").close();
         c.open("public static " + n + " parseFrom(byte[] bytes) throws " + WIRE + "InvalidProtoException")
                 .line("return read(new " + WIRE + "ProtoReader(bytes, 0, bytes.length));").close();
         c.open("public static " + n + " parseFrom(byte[] bytes, int offset, int length) throws " + WIRE + "InvalidProtoException")
                 .line("return read(new " + WIRE + "ProtoReader(bytes, offset, length));").close();
+        c.open("public static " + n + " parseFrom(java.nio.ByteBuffer buffer) throws " + WIRE + "InvalidProtoException")
+                .line("byte[] bytes = new byte[buffer.remaining()];")
+                .line("buffer.get(bytes);")
+                .line("return parseFrom(bytes);").close();
         c.open("public static " + n + " parseFrom(" + WIRE + "Bytes bytes) throws " + WIRE + "InvalidProtoException")
                 .line("return parser().parseFrom(bytes);").close().line("");
         c.line("@Override");

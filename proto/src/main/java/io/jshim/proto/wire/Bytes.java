@@ -22,6 +22,13 @@ public final class Bytes {
         return length == 0 ? EMPTY : new Bytes(Arrays.copyOfRange(bytes, offset, offset + length));
     }
 
+    /** Copies the buffer's remaining bytes (its position moves to its limit). */
+    public static Bytes copyFrom(java.nio.ByteBuffer buffer) {
+        byte[] b = new byte[buffer.remaining()];
+        buffer.get(b);
+        return wrap(b);
+    }
+
     public static Bytes copyFromUtf8(String text) {
         return wrap(text.getBytes(StandardCharsets.UTF_8));
     }
@@ -41,6 +48,31 @@ public final class Bytes {
 
     public byte byteAt(int index) {
         return bytes[index];
+    }
+
+    public Bytes concat(Bytes other) {
+        if (other.isEmpty()) return this;
+        if (isEmpty()) return other;
+        byte[] both = Arrays.copyOf(bytes, bytes.length + other.bytes.length);
+        System.arraycopy(other.bytes, 0, both, bytes.length, other.bytes.length);
+        return new Bytes(both);
+    }
+
+    public Bytes substring(int from) {
+        return substring(from, bytes.length);
+    }
+
+    public Bytes substring(int from, int to) {
+        return copyFrom(bytes, from, to - from);
+    }
+
+    public java.nio.ByteBuffer asReadOnlyByteBuffer() {
+        return java.nio.ByteBuffer.wrap(bytes).asReadOnlyBuffer();
+    }
+
+    /** Copies every byte into the target at the offset. */
+    public void copyTo(byte[] target, int offset) {
+        System.arraycopy(bytes, 0, target, offset, bytes.length);
     }
 
     public byte[] toByteArray() {

@@ -15,6 +15,9 @@ public interface ProtoMessage {
     /** Writes the encoded fields at the writer's position. */
     void writeTo(ProtoWriter out);
 
+    /** This message type's parser. */
+    ProtoParser<? extends ProtoMessage> getParserForType();
+
     /** Calls the visitor for every field that is set, in field-number order, with its proto name. */
     void visitFields(FieldVisitor visitor);
 

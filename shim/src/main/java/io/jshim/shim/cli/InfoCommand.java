@@ -1,8 +1,8 @@
 package io.jshim.shim.cli;
 
-import com.google.protobuf.Any;
-import com.google.protobuf.ByteString;
-import com.google.protobuf.InvalidProtocolBufferException;
+import io.jshim.proto.wkt.Any;
+import io.jshim.proto.wire.Bytes;
+import io.jshim.proto.wire.InvalidProtoException;
 import io.jshim.proto.runc.Options;
 import io.jshim.proto.types.RuntimeInfo;
 import io.jshim.proto.types.RuntimeVersion;
@@ -47,7 +47,7 @@ final class InfoCommand {
                     String named = Options.parseFrom(options.getValue()).getBinaryName();
                     binary = named.isEmpty() ? binary : named;
                 }
-            } catch (InvalidProtocolBufferException e) {
+            } catch (InvalidProtoException e) {
                 err.print(Main.NAME + ": failed to read runtime options: " + e.getMessage());
                 return 1;
             }
@@ -61,7 +61,7 @@ final class InfoCommand {
         }
         byte[] features = features(path);
         if (features != null) {
-            info.setFeatures(Any.newBuilder().setTypeUrl(FEATURES_TYPE).setValue(ByteString.copyFrom(features)));
+            info.setFeatures(Any.newBuilder().setTypeUrl(FEATURES_TYPE).setValue(Bytes.copyFrom(features)));
         }
         out.write(info.build().toByteArray());
         out.flush();

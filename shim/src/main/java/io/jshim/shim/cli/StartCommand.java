@@ -1,7 +1,7 @@
 package io.jshim.shim.cli;
 
-import com.google.protobuf.Any;
-import com.google.protobuf.InvalidProtocolBufferException;
+import io.jshim.proto.wkt.Any;
+import io.jshim.proto.wire.InvalidProtoException;
 import io.jshim.cgroups.Cgroup;
 import io.jshim.proto.bootstrap.BootstrapParams;
 import io.jshim.reaper.Child;
@@ -49,7 +49,7 @@ final class StartCommand {
             if (p.getInstanceId().equals(flags.get("id")) && p.getNamespace().equals(flags.get("namespace"))) {
                 return p;
             }
-        } catch (InvalidProtocolBufferException notBootstrap) {
+        } catch (InvalidProtoException notBootstrap) {
             // the options Any of 1.6–2.2
         }
         return null;
@@ -156,7 +156,7 @@ final class StartCommand {
         String shimCgroup;
         try {
             shimCgroup = RuncOptionsParser.parse(Any.parseFrom(stdin)).getShimCgroup();
-        } catch (InvalidProtocolBufferException | RuntimeException notOptions) {
+        } catch (InvalidProtoException | RuntimeException notOptions) {
             return; // no runc options on stdin: nothing asks for a shim cgroup
         }
         if (!shimCgroup.isEmpty()) {

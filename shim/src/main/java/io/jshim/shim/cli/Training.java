@@ -98,7 +98,7 @@ public final class Training {
         // containerd's event service, so the forwarder's path is trained too (and shutdown has nothing left over)
         io.jshim.ttrpc.TtrpcServer events = io.jshim.ttrpc.TtrpcServer.builder()
                 .register("containerd.services.events.ttrpc.v1.Events", "Forward",
-                        (ctx, payload) -> com.google.protobuf.Empty.getDefaultInstance().toByteString())
+                        (ctx, payload) -> io.jshim.proto.wkt.Empty.getDefaultInstance().toByteString())
                 .build().bind(dir.resolve("c.sock.ttrpc"));
         // listening as the launcher's cold start leaves it (bound, non-blocking, adopted by fd), not bound by Netty
         int listener = UnixListener.listen(socket);
@@ -129,7 +129,7 @@ public final class Training {
             }
             try {
                 client.call(service, "Shutdown", ShutdownRequest.newBuilder().setId("train").build(),
-                        com.google.protobuf.Empty.parser(), Duration.ofSeconds(10), null);
+                        io.jshim.proto.wkt.Empty.parser(), Duration.ofSeconds(10), null);
             } catch (TtrpcException closedWhileAnswering) {
                 // the daemon may close the connection as it goes
             }
@@ -182,9 +182,9 @@ public final class Training {
                 call(client, service, "Start", io.jshim.proto.task.StartRequest.newBuilder().setId(id).build(), t);
                 call(client, service, "Exec", io.jshim.proto.task.ExecProcessRequest.newBuilder().setId(id)
                         .setExecId("exec").setStdout(stdout).setStderr(fifo.toString())
-                        .setSpec(com.google.protobuf.Any.newBuilder()
+                        .setSpec(io.jshim.proto.wkt.Any.newBuilder()
                                 .setTypeUrl("types.containerd.io/opencontainers/runtime-spec/1/Process")
-                                .setValue(com.google.protobuf.ByteString.copyFrom(execProcess))).build(), t);
+                                .setValue(io.jshim.proto.wire.Bytes.copyFrom(execProcess))).build(), t);
                 call(client, service, "Start", io.jshim.proto.task.StartRequest.newBuilder().setId(id)
                         .setExecId("exec").build(), t);
                 call(client, service, "Wait", io.jshim.proto.task.WaitRequest.newBuilder().setId(id)
@@ -210,9 +210,9 @@ public final class Training {
     }
 
     /** One Task API call whose answer the training does not read (the parse is trained by the face anyway). */
-    private static void call(TtrpcClient client, String service, String method, com.google.protobuf.Message request,
+    private static void call(TtrpcClient client, String service, String method, io.jshim.proto.wire.ProtoMessage request,
                              Duration timeout) throws Exception {
-        client.call(service, method, request, com.google.protobuf.Empty.parser(), timeout, null);
+        client.call(service, method, request, io.jshim.proto.wkt.Empty.parser(), timeout, null);
     }
 
     /** What {@code delete} does for a bundle whose container is gone. */

@@ -1,7 +1,6 @@
 package io.jshim.shim.face;
 
-import com.google.protobuf.Descriptors.FieldDescriptor;
-import com.google.protobuf.Message;
+import io.jshim.proto.wire.ProtoMessage;
 import io.jshim.proto.task.CheckpointTaskRequest;
 import io.jshim.proto.task.CloseIORequest;
 import io.jshim.proto.task.ConnectRequest;
@@ -24,7 +23,7 @@ import io.jshim.proto.task.WaitRequest;
 final class RequestIds {
     private RequestIds() {}
 
-    static String of(Message request) {
+    static String of(ProtoMessage request) {
         String[] ids = ids(request);
         return "[" + ids[0] + (ids[1].isEmpty() ? "" : " " + ids[1]) + "]";
     }
@@ -33,7 +32,7 @@ final class RequestIds {
      * {id, exec_id} read through the generated getters: reading them by name through descriptors would make a cold
      * shim's first request build the Task API's descriptors before its first container could start.
      */
-    private static String[] ids(Message request) {
+    private static String[] ids(ProtoMessage request) {
         return switch (request) {
             case CreateTaskRequest r -> new String[] {r.getId(), ""};
             case StartRequest r -> new String[] {r.getId(), r.getExecId()};
@@ -56,8 +55,8 @@ final class RequestIds {
         };
     }
 
-    private static String field(Message m, String name) {
-        FieldDescriptor f = m.getDescriptorForType().findFieldByName(name);
-        return f == null ? "" : String.valueOf(m.getField(f));
+    private static String field(ProtoMessage m, String name) {
+        String value = m.stringField(name);
+        return value == null ? "" : value;
     }
 }

@@ -1,7 +1,7 @@
 package io.jshim.shim.face;
 
-import com.google.protobuf.Message;
-import com.google.protobuf.Parser;
+import io.jshim.proto.wire.ProtoMessage;
+import io.jshim.proto.wire.ProtoParser;
 
 /**
  * One method of the Task API, whatever the protocol: its name, its request and response types (prototypes, for
@@ -10,7 +10,7 @@ import com.google.protobuf.Parser;
  * updates the service's memory under short locks (no runc, no waiting, no disk), so a face may run it where it
  * must not block (ttrpc: on the event loop).
  */
-public record TaskMethod<Req extends Message, Resp extends Message>(String name, Req requestPrototype,
+public record TaskMethod<Req extends ProtoMessage, Resp extends ProtoMessage>(String name, Req requestPrototype,
         Resp responsePrototype, Call<Req, Resp> call, boolean neverBlocks) {
 
     public TaskMethod(String name, Req requestPrototype, Resp responsePrototype, Call<Req, Resp> call) {
@@ -29,8 +29,8 @@ public record TaskMethod<Req extends Message, Resp extends Message>(String name,
     }
 
     @SuppressWarnings("unchecked")
-    public Parser<Req> parser() {
-        return (Parser<Req>) requestPrototype.getParserForType();
+    public ProtoParser<Req> parser() {
+        return (ProtoParser<Req>) requestPrototype.getParserForType();
     }
 
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(TaskMethod.class);

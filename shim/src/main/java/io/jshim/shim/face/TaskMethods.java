@@ -1,6 +1,6 @@
 package io.jshim.shim.face;
 
-import com.google.protobuf.Empty;
+import io.jshim.proto.wkt.Empty;
 import io.jshim.proto.task.CheckpointTaskRequest;
 import io.jshim.proto.task.CloseIORequest;
 import io.jshim.proto.task.ConnectRequest;

@@ -1,6 +1,6 @@
 package io.jshim.shim.face;
 
-import com.google.protobuf.Message;
+import io.jshim.proto.wire.ProtoMessage;
 import io.jshim.shim.CallTally;
 import io.jshim.shim.ShimException;
 import io.jshim.shim.task.TaskService;
@@ -39,7 +39,7 @@ public final class TtrpcTaskFace {
         return b;
     }
 
-    static <Req extends Message, Resp extends Message> void register(TtrpcServer.Builder b, String service,
+    static <Req extends ProtoMessage, Resp extends ProtoMessage> void register(TtrpcServer.Builder b, String service,
             TaskMethod<Req, Resp> m) {
         Execution where = m.neverBlocks() ? Execution.EVENT_LOOP : Execution.VIRTUAL_THREAD;
         int index = METHOD_NAMES.indexOf(m.name());

@@ -5,7 +5,6 @@ import io.grpc.MethodDescriptor;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
@@ -39,8 +38,8 @@ public final class GrpcEventService {
             MethodDescriptor.<SubscribeRequest, StreamedEvent>newBuilder()
                     .setType(MethodDescriptor.MethodType.SERVER_STREAMING)
                     .setFullMethodName(MethodDescriptor.generateFullMethodName(SERVICE, "Subscribe"))
-                    .setRequestMarshaller(ProtoUtils.marshaller(SubscribeRequest.getDefaultInstance()))
-                    .setResponseMarshaller(ProtoUtils.marshaller(StreamedEvent.getDefaultInstance()))
+                    .setRequestMarshaller(ProtoMarshaller.of(SubscribeRequest.getDefaultInstance()))
+                    .setResponseMarshaller(ProtoMarshaller.of(StreamedEvent.getDefaultInstance()))
                     .build();
     /** Trailer of a cut-off subscriber's status: the sequence to resubscribe after. */
     public static final Metadata.Key<String> LAST_SEQUENCE =

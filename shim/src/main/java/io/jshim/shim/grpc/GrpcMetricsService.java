@@ -1,6 +1,6 @@
 package io.jshim.shim.grpc;
 
-import com.google.protobuf.ByteString;
+import io.jshim.proto.wire.Bytes;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
@@ -35,11 +35,11 @@ final class GrpcMetricsService {
                 .build();
         return ServerServiceDefinition.builder(SERVICE)
                 .addMethod(get, ServerCalls.asyncUnaryCall((request, response) -> {
-                    ByteString text;
+                    Bytes text;
                     try {
                         text = io.jshim.shim.metrics.MetricsRpc.get(new io.jshim.shim.metrics.DaemonMetrics(
                                 queue.namespace(), queue, forwarder, tasks::containers, () -> hub),
-                                ByteString.copyFrom(request));
+                                Bytes.copyFrom(request));
                     } catch (TtrpcException e) {
                         response.onError(Status.fromCodeValue(e.code().value()).withDescription(e.getMessage())
                                 .asRuntimeException());

@@ -1,6 +1,6 @@
 package io.jshim.shim.grpc;
 
-import com.google.protobuf.Message;
+import io.jshim.proto.wire.ProtoMessage;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.Metadata;
@@ -9,7 +9,6 @@ import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
-import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ServerCalls;
 import io.jshim.shim.ShimException;
 import io.jshim.shim.face.TtrpcTaskFace;
@@ -49,17 +48,17 @@ public final class GrpcTaskFace {
     }
 
     /** The descriptor of one Task method under {@code service}, for servers and clients alike. */
-    public static <Req extends Message, Resp extends Message> MethodDescriptor<Req, Resp> descriptor(String service,
+    public static <Req extends ProtoMessage, Resp extends ProtoMessage> MethodDescriptor<Req, Resp> descriptor(String service,
             String method, Req requestPrototype, Resp responsePrototype) {
         return MethodDescriptor.<Req, Resp>newBuilder()
                 .setType(MethodDescriptor.MethodType.UNARY)
                 .setFullMethodName(MethodDescriptor.generateFullMethodName(service, method))
-                .setRequestMarshaller(ProtoUtils.marshaller(requestPrototype))
-                .setResponseMarshaller(ProtoUtils.marshaller(responsePrototype))
+                .setRequestMarshaller(ProtoMarshaller.of(requestPrototype))
+                .setResponseMarshaller(ProtoMarshaller.of(responsePrototype))
                 .build();
     }
 
-    private static <Req extends Message, Resp extends Message> void add(ServerServiceDefinition.Builder b,
+    private static <Req extends ProtoMessage, Resp extends ProtoMessage> void add(ServerServiceDefinition.Builder b,
             String service, TaskMethod<Req, Resp> m) {
         int index = TtrpcTaskFace.CALLS.names().indexOf(m.name());
         b.addMethod(descriptor(service, m.name(), m.requestPrototype(), m.responsePrototype()),

@@ -1,7 +1,7 @@
 package io.jshim.shim.metrics;
 
-import com.google.protobuf.ByteString;
-import com.google.protobuf.InvalidProtocolBufferException;
+import io.jshim.proto.wire.Bytes;
+import io.jshim.proto.wire.InvalidProtoException;
 import io.jshim.proto.metrics.GetRequest;
 import io.jshim.proto.metrics.GetResponse;
 import io.jshim.ttrpc.Code;
@@ -14,10 +14,10 @@ public final class MetricsRpc {
 
     private MetricsRpc() {}
 
-    public static ByteString get(DaemonMetrics metrics, ByteString payload) throws TtrpcException {
+    public static Bytes get(DaemonMetrics metrics, Bytes payload) throws TtrpcException {
         try {
             GetRequest.parseFrom(payload);
-        } catch (InvalidProtocolBufferException e) {
+        } catch (InvalidProtoException e) {
             throw new TtrpcException(Code.INVALID_ARGUMENT, "metrics: bad GetRequest: " + e.getMessage(), e);
         }
         return GetResponse.newBuilder().setText(metrics.text()).build().toByteString();

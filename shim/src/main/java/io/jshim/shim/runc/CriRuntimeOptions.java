@@ -1,8 +1,7 @@
 package io.jshim.shim.runc;
 
-import com.google.protobuf.ByteString;
-import com.google.protobuf.CodedInputStream;
-import com.google.protobuf.WireFormat;
+import io.jshim.proto.wire.Bytes;
+import io.jshim.proto.wire.ProtoReader;
 import io.jshim.proto.runc.Options;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -20,14 +19,15 @@ final class CriRuntimeOptions {
 
     private CriRuntimeOptions() {}
 
-    static Options parse(ByteString value) throws IOException {
-        CodedInputStream in = value.newCodedInput();
+    static Options parse(Bytes value) throws IOException {
+        byte[] bytes = value.toByteArray();
+        ProtoReader in = new ProtoReader(bytes, 0, bytes.length);
         String body = "";
         for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
-            if (WireFormat.getTagFieldNumber(tag) == 3 && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
-                body = in.readBytes().toString(StandardCharsets.UTF_8);
+            if (tag == (3 << 3 | 2)) { // config_body, length-delimited
+                body = in.bytes().toStringUtf8();
             } else {
-                in.skipField(tag);
+                in.skip(tag);
             }
         }
         return fromToml(body);

@@ -1,6 +1,6 @@
 package io.jshim.shim.runc;
 
-import com.google.protobuf.Any;
+import io.jshim.proto.wkt.Any;
 import io.jshim.proto.runc.Options;
 import io.jshim.proto.runc.legacy.CreateOptions;
 import io.jshim.proto.runc.legacy.RuncOptions;
@@ -34,7 +34,7 @@ public final class RuncOptionsParser {
                 case CriRuntimeOptions.TYPE -> CriRuntimeOptions.parse(any.getValue());
                 default -> throw new IllegalArgumentException("unsupported runtime options type " + any.getTypeUrl());
             };
-        } catch (IOException e) { // InvalidProtocolBufferException: the bytes do not parse
+        } catch (IOException e) { // InvalidProtoException: the bytes do not parse
             throw new IllegalArgumentException("malformed runtime options " + type + ": " + e.getMessage(), e);
         }
     }

@@ -1,6 +1,6 @@
 package io.jshim.shim.task;
 
-import com.google.protobuf.util.JsonFormat;
+import io.jshim.proto.wire.ProtoJson;
 import io.jshim.shim.json.Json;
 import io.jshim.proto.runc.Options;
 import java.io.IOException;
@@ -48,10 +48,8 @@ public final class Bundle {
     }
 
     public static void writeOptions(Path bundle, Options options) throws IOException {
-        // The usual case, no runtime options, is written as it prints without JsonFormat, which would build the
-        // options' descriptors and their imports' on a cold shim's first Create.
-        String json = options.equals(Options.getDefaultInstance()) ? "{}"
-                : JsonFormat.printer().preservingProtoFieldNames().omittingInsignificantWhitespace().print(options);
+        // protobuf's JSON mapping with the proto field names, as the runc shim writes it
+        String json = ProtoJson.print(options);
         writePrivate(bundle.resolve(OPTIONS_JSON), json);
         writePrivate(bundle.resolve(RUNTIME), options.getBinaryName());
     }
@@ -71,14 +69,9 @@ public final class Bundle {
         } catch (IOException e) {
             throw new IOException("cannot read the runtime options " + file + ": " + e, e);
         }
-        if (json.strip().equals("{}")) {
-            return Options.getDefaultInstance(); // without JsonFormat, as written
-        }
         try {
-            Options.Builder b = Options.newBuilder();
-            JsonFormat.parser().ignoringUnknownFields().merge(json, b);
-            return b.build();
-        } catch (IOException | RuntimeException e) {
+            return ProtoJson.parseScalars(json, Options.newBuilder());
+        } catch (RuntimeException e) {
             throw new IOException("malformed runtime options " + file + ": " + e.getMessage(), e);
         }
     }

@@ -1,7 +1,7 @@
 package io.jshim.shim.task;
 
-import com.google.protobuf.Any;
-import com.google.protobuf.InvalidProtocolBufferException;
+import io.jshim.proto.wkt.Any;
+import io.jshim.proto.wire.InvalidProtoException;
 import io.jshim.proto.runc.CheckpointOptions;
 import io.jshim.proto.task.CheckpointTaskRequest;
 import io.jshim.proto.task.CreateTaskRequest;
@@ -65,7 +65,7 @@ final class Checkpoints {
                 }
                 default -> throw ShimException.invalidArgument("unsupported checkpoint options type " + any.getTypeUrl());
             };
-        } catch (InvalidProtocolBufferException e) {
+        } catch (InvalidProtoException e) {
             throw ShimException.invalidArgument("malformed checkpoint options: " + e.getMessage());
         }
     }

@@ -1,6 +1,6 @@
 package io.jshim.shim.task;
 
-import com.google.protobuf.Message;
+import io.jshim.proto.wire.ProtoMessage;
 import io.jshim.proto.events.TaskCreate;
 import io.jshim.proto.events.TaskIO;
 import io.jshim.proto.runc.Options;
@@ -29,13 +29,13 @@ final class Creator {
     private static final Logger log = LoggerFactory.getLogger(Creator.class);
 
     private final Monitor monitor;
-    private final Consumer<Message> events;
+    private final Consumer<ProtoMessage> events;
     private final ExitCoordinator exits;
     private final ContainerTable containers;
     private final Checkpoints checkpoints;
     private final ProcessWiring wiring;
 
-    Creator(Monitor monitor, Consumer<Message> events, ExitCoordinator exits, ContainerTable containers,
+    Creator(Monitor monitor, Consumer<ProtoMessage> events, ExitCoordinator exits, ContainerTable containers,
             Checkpoints checkpoints, ProcessWiring wiring) {
         this.monitor = monitor;
         this.events = events;

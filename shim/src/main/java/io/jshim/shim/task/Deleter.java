@@ -1,6 +1,6 @@
 package io.jshim.shim.task;
 
-import com.google.protobuf.Message;
+import io.jshim.proto.wire.ProtoMessage;
 import io.jshim.events.Event;
 import io.jshim.proto.events.TaskDelete;
 import io.jshim.proto.task.DeleteResponse;
@@ -31,12 +31,12 @@ final class Deleter {
     static final Duration EXEC_DRAIN_ON_DELETE = Duration.ofSeconds(10);
     static final Duration CREATED_INIT_EXIT_WAIT = Duration.ofSeconds(10);
 
-    private final Consumer<Message> events;
+    private final Consumer<ProtoMessage> events;
     private final ExitCoordinator exits;
     private final ContainerTable containers;
     private final Checkpoints checkpoints;
 
-    Deleter(Consumer<Message> events, ExitCoordinator exits, ContainerTable containers, Checkpoints checkpoints) {
+    Deleter(Consumer<ProtoMessage> events, ExitCoordinator exits, ContainerTable containers, Checkpoints checkpoints) {
         this.events = events;
         this.exits = exits;
         this.containers = containers;

@@ -1,6 +1,6 @@
 package io.jshim.shim.task;
 
-import com.google.protobuf.Message;
+import io.jshim.proto.wire.ProtoMessage;
 import io.jshim.events.Event;
 import io.jshim.proto.events.TaskExit;
 import io.jshim.reaper.Exit;
@@ -51,7 +51,7 @@ public final class ExitCoordinator {
     static final Duration DRAIN_LIMIT = Duration.ofSeconds(5);
 
 
-    private final Consumer<Message> publisher;
+    private final Consumer<ProtoMessage> publisher;
     private final Executor workers;
     private final KillAll killAll;
     private final Pidfds pidfds;
@@ -72,12 +72,12 @@ public final class ExitCoordinator {
      * @param publisher appends to the shim's one ordered event queue
      * @param workers runs the exit lanes (virtual threads: they wait on drains and runc)
      */
-    public ExitCoordinator(Consumer<Message> publisher, Executor workers) {
+    public ExitCoordinator(Consumer<ProtoMessage> publisher, Executor workers) {
         this(publisher, workers, KillAll.RUNC, Pidfd::open);
     }
 
     /** As above, with what ends the rest of a container without a private PID namespace and opens pidfds (fakes in tests). */
-    ExitCoordinator(Consumer<Message> publisher, Executor workers, KillAll killAll, Pidfds.Opener pidfds) {
+    ExitCoordinator(Consumer<ProtoMessage> publisher, Executor workers, KillAll killAll, Pidfds.Opener pidfds) {
         this.publisher = publisher;
         this.workers = workers;
         this.killAll = killAll;

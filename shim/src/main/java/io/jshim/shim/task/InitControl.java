@@ -1,6 +1,6 @@
 package io.jshim.shim.task;
 
-import com.google.protobuf.Message;
+import io.jshim.proto.wire.ProtoMessage;
 import io.jshim.proto.events.TaskPaused;
 import io.jshim.proto.events.TaskResumed;
 import io.jshim.proto.runc.CheckpointOptions;
@@ -21,9 +21,9 @@ import java.util.function.Consumer;
  * State, Kill, Wait and the rest never take it.
  */
 final class InitControl {
-    private final Consumer<Message> events;
+    private final Consumer<ProtoMessage> events;
 
-    InitControl(Consumer<Message> events) {
+    InitControl(Consumer<ProtoMessage> events) {
         this.events = events;
     }
 

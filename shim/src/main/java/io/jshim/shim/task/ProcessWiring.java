@@ -1,6 +1,6 @@
 package io.jshim.shim.task;
 
-import com.google.protobuf.Message;
+import io.jshim.proto.wire.ProtoMessage;
 import io.jshim.cgroups.Cgroup;
 import io.jshim.cgroups.OomWatcher;
 import io.jshim.proto.events.TaskOOM;
@@ -27,9 +27,9 @@ final class ProcessWiring {
     private final Path socketDir;
     /** The OOM watcher, or null for none; a supplier because a cold daemon makes it off the critical path. */
     private final Supplier<OomWatcher> oomWatcher;
-    private final Consumer<Message> events;
+    private final Consumer<ProtoMessage> events;
 
-    ProcessWiring(Reaper reaper, Path socketDir, Supplier<OomWatcher> oomWatcher, Consumer<Message> events) {
+    ProcessWiring(Reaper reaper, Path socketDir, Supplier<OomWatcher> oomWatcher, Consumer<ProtoMessage> events) {
         this.reaper = reaper;
         this.socketDir = socketDir;
         this.oomWatcher = oomWatcher;

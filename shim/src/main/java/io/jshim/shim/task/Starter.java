@@ -1,6 +1,6 @@
 package io.jshim.shim.task;
 
-import com.google.protobuf.Message;
+import io.jshim.proto.wire.ProtoMessage;
 import io.jshim.proto.events.TaskExecStarted;
 import io.jshim.proto.events.TaskStart;
 import io.jshim.proto.runc.Options;
@@ -30,12 +30,12 @@ import org.slf4j.LoggerFactory;
 final class Starter {
     private static final Logger log = LoggerFactory.getLogger(Starter.class);
 
-    private final Consumer<Message> events;
+    private final Consumer<ProtoMessage> events;
     private final ExitCoordinator exits;
     private final Checkpoints checkpoints;
     private final ProcessWiring wiring;
 
-    Starter(Consumer<Message> events, ExitCoordinator exits, Checkpoints checkpoints, ProcessWiring wiring) {
+    Starter(Consumer<ProtoMessage> events, ExitCoordinator exits, Checkpoints checkpoints, ProcessWiring wiring) {
         this.events = events;
         this.exits = exits;
         this.checkpoints = checkpoints;

@@ -1,8 +1,8 @@
 package io.jshim.shim.task;
 
-import com.google.protobuf.Any;
-import com.google.protobuf.Empty;
-import com.google.protobuf.Message;
+import io.jshim.proto.wkt.Any;
+import io.jshim.proto.wkt.Empty;
+import io.jshim.proto.wire.ProtoMessage;
 import io.jshim.cgroups.Cgroup;
 import io.jshim.cgroups.OomWatcher;
 import io.jshim.events.Event;
@@ -78,7 +78,7 @@ import java.util.function.Supplier;
  */
 public final class TaskService implements AutoCloseable {
     private final String defaultNamespace;
-    private final Consumer<Message> events;
+    private final Consumer<ProtoMessage> events;
     private final ExitCoordinator exits;
     private final ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor();
     private final io.jshim.reaper.Subscription exitSubscription;
@@ -95,13 +95,13 @@ public final class TaskService implements AutoCloseable {
      * @param socketDir a short directory for console sockets (unix socket paths are limited to 108 bytes)
      * @param onShutdown called once a Shutdown finds no container left
      */
-    public TaskService(String defaultNamespace, Reaper reaper, Consumer<Message> events, OomWatcher oomWatcher,
+    public TaskService(String defaultNamespace, Reaper reaper, Consumer<ProtoMessage> events, OomWatcher oomWatcher,
                        Path socketDir, Runnable onShutdown) {
         this(defaultNamespace, reaper, events, () -> oomWatcher, socketDir, onShutdown);
     }
 
     /** As above, with the OOM watcher asked for when the first container starts (it may be made meanwhile). */
-    public TaskService(String defaultNamespace, Reaper reaper, Consumer<Message> events,
+    public TaskService(String defaultNamespace, Reaper reaper, Consumer<ProtoMessage> events,
                        Supplier<OomWatcher> oomWatcher, Path socketDir, Runnable onShutdown) {
         this.defaultNamespace = defaultNamespace;
         this.events = events;
@@ -222,7 +222,7 @@ public final class TaskService implements AutoCloseable {
         for (int pid : pids) {
             ProcessInfo.Builder info = ProcessInfo.newBuilder().setPid(pid);
             c.execWithPid(pid).ifPresent(exec -> info.setInfo(Any.newBuilder()
-                    .setTypeUrl(ProcessDetails.getDescriptor().getFullName())
+                    .setTypeUrl(ProcessDetails.TYPE_NAME)
                     .setValue(ProcessDetails.newBuilder().setExecId(exec.id()).build().toByteString())));
             b.addProcesses(info);
         }

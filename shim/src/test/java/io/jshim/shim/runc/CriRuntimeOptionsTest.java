@@ -4,11 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.Any;
-import com.google.protobuf.ByteString;
-import com.google.protobuf.CodedOutputStream;
+import io.jshim.proto.wkt.Any;
+import io.jshim.proto.wire.Bytes;
+import io.jshim.proto.wire.ProtoWriter;
 import io.jshim.proto.runc.Options;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import org.junit.jupiter.api.Test;
 
@@ -16,14 +15,12 @@ import org.junit.jupiter.api.Test;
 class CriRuntimeOptionsTest {
     /** runtimeoptions.v1.Options {type_url = 1, config_path = 2, config_body = 3}, encoded by hand. */
     private static Any criOptions(String body) throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        CodedOutputStream out = CodedOutputStream.newInstance(bytes);
-        out.writeString(1, "io.containerd.jshim.v2");
-        out.writeString(2, "");
-        out.writeBytes(3, ByteString.copyFromUtf8(body));
-        out.flush();
-        return Any.newBuilder().setTypeUrl("runtimeoptions.v1.Options").setValue(ByteString.copyFrom(bytes.toByteArray()))
-                .build();
+        Bytes config = Bytes.copyFromUtf8(body);
+        byte[] bytes = new byte[ProtoWriter.sizeString(1, "io.containerd.jshim.v2") + ProtoWriter.sizeBytes(3, config)];
+        ProtoWriter out = new ProtoWriter(bytes, 0);
+        out.string(1, "io.containerd.jshim.v2"); // config_path (2) empty: proto3 leaves it out
+        out.bytes(3, config);
+        return Any.newBuilder().setTypeUrl("runtimeoptions.v1.Options").setValue(Bytes.wrap(bytes)).build();
     }
 
     @Test
@@ -57,7 +54,7 @@ class CriRuntimeOptionsTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RuncOptionsParser.parse(bad));
         assertTrue(e.getMessage().contains("SystemdCgroup"), e.getMessage());
         Any garbage = Any.newBuilder().setTypeUrl("runtimeoptions.v1.Options")
-                .setValue(ByteString.copyFrom(new byte[] {0x1a, 0x7f})).build();
+                .setValue(Bytes.copyFrom(new byte[] {0x1a, 0x7f})).build();
         assertThrows(IllegalArgumentException.class, () -> RuncOptionsParser.parse(garbage));
     }
 }

@@ -1,6 +1,6 @@
 package io.jshim.shim.task;
 
-import com.google.protobuf.Message;
+import io.jshim.proto.wire.ProtoMessage;
 import io.jshim.cgroups.OomWatcher;
 import io.jshim.proto.events.TaskCreate;
 import io.jshim.proto.events.TaskDelete;
@@ -43,7 +43,7 @@ final class ExitModel {
 
     final SplittableRandom rnd;
     final List<String> trace = new ArrayList<>();
-    final List<Message> events = new ArrayList<>();
+    final List<ProtoMessage> events = new ArrayList<>();
     final ArrayDeque<Runnable> laneRuns = new ArrayDeque<>();
     final ArrayDeque<Exit> reaped = new ArrayDeque<>();
     final ExitCoordinator coordinator;
@@ -83,7 +83,7 @@ final class ExitModel {
         this.checker = new ExitModelChecker(this);
     }
 
-    void publish(Message m) {
+    void publish(ProtoMessage m) {
         events.add(m);
         checker.onEvent(m, events.size() - 1);
     }

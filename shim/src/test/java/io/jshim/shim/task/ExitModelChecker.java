@@ -1,6 +1,6 @@
 package io.jshim.shim.task;
 
-import com.google.protobuf.Message;
+import io.jshim.proto.wire.ProtoMessage;
 import io.jshim.proto.events.TaskCreate;
 import io.jshim.proto.events.TaskDelete;
 import io.jshim.proto.events.TaskExecStarted;
@@ -71,7 +71,7 @@ final class ExitModelChecker {
         throw new AssertionError(what);
     }
 
-    void onEvent(Message m, int index) {
+    void onEvent(ProtoMessage m, int index) {
         switch (m) {
             case TaskCreate e -> seen.get(e.getContainerId() + "/" + e.getContainerId()).started = true;
             case TaskExecStarted e -> {

@@ -1,7 +1,7 @@
 package io.jshim.test.cgroup2;
 
-import com.google.protobuf.Any;
-import com.google.protobuf.Empty;
+import io.jshim.proto.wkt.Any;
+import io.jshim.proto.wkt.Empty;
 import io.jshim.proto.runc.Options;
 import io.jshim.proto.task.ConnectRequest;
 import io.jshim.proto.task.ConnectResponse;

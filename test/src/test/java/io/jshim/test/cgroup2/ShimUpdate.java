@@ -1,8 +1,8 @@
 package io.jshim.test.cgroup2;
 
-import com.google.protobuf.Any;
-import com.google.protobuf.ByteString;
-import com.google.protobuf.Empty;
+import io.jshim.proto.wkt.Any;
+import io.jshim.proto.wire.Bytes;
+import io.jshim.proto.wkt.Empty;
 import io.jshim.proto.task.UpdateTaskRequest;
 import io.jshim.test.PrivateContainerd;
 import io.jshim.test.ShimHarness;
@@ -25,7 +25,7 @@ final class ShimUpdate {
             shim.call(ShimHarness.V2, "Update", UpdateTaskRequest.newBuilder().setId(id)
                             .setResources(Any.newBuilder()
                                     .setTypeUrl("types.containerd.io/opencontainers/runtime-spec/1/LinuxResources")
-                                    .setValue(ByteString.copyFrom(linuxResourcesJson, StandardCharsets.UTF_8)))
+                                    .setValue(Bytes.copyFromUtf8(linuxResourcesJson)))
                             .build(),
                     Empty.parser(), Duration.ofSeconds(60), Map.of("containerd-namespace-ttrpc", containerd.namespace()));
         }

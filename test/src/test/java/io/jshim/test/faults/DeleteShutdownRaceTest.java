@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.Empty;
+import io.jshim.proto.wkt.Empty;
 import io.jshim.events.Event;
 import io.jshim.proto.events.TaskDelete;
 import io.jshim.proto.task.CreateTaskResponse;
@@ -83,8 +83,8 @@ class DeleteShutdownRaceTest {
         return TtrpcClient.connect(shim.socket(), Duration.ofSeconds(5));
     }
 
-    static <R extends com.google.protobuf.Message> R call(TtrpcClient c, String method,
-            com.google.protobuf.Message req, com.google.protobuf.Parser<R> parser) throws TtrpcException {
+    static <R extends io.jshim.proto.wire.ProtoMessage> R call(TtrpcClient c, String method,
+            io.jshim.proto.wire.ProtoMessage req, io.jshim.proto.wire.ProtoParser<R> parser) throws TtrpcException {
         return c.call(ShimHarness.V2, method, req, parser, Duration.ofSeconds(60),
                 Map.of("containerd-namespace-ttrpc", ShimHarness.NAMESPACE));
     }

@@ -112,7 +112,7 @@ class MalformedFramesTest {
             } else if (dice < 60) { // a Task request whose payload is garbage
                 byte[] body = io.jshim.proto.ttrpc.Request.newBuilder().setService(ShimHarness.V2)
                         .setMethod(METHODS[random.nextInt(METHODS.length)])
-                        .setPayload(com.google.protobuf.ByteString.copyFrom(bytes(random.nextInt(256))))
+                        .setPayload(io.jshim.proto.wire.Bytes.copyFrom(bytes(random.nextInt(256))))
                         .build().toByteArray();
                 conn.write(RawTtrpc.frame(id(), 1, 0, body));
             } else if (dice < 68) { // unknown service or method

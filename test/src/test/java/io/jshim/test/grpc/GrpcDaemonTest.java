@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.Empty;
+import io.jshim.proto.wkt.Empty;
 import io.jshim.proto.eventsvc.ForwardRequest;
 import io.jshim.proto.task.ConnectRequest;
 import io.jshim.proto.task.ConnectResponse;
@@ -97,8 +97,8 @@ class GrpcDaemonTest {
         var channel = GrpcRig.channel(socket);
         return new GrpcRig.Face() {
             @Override
-            public GrpcRig.Outcome call(String method, com.google.protobuf.Message request,
-                    com.google.protobuf.Message proto) {
+            public GrpcRig.Outcome call(String method, io.jshim.proto.wire.ProtoMessage request,
+                    io.jshim.proto.wire.ProtoMessage proto) {
                 try {
                     return GrpcRig.Outcome.ok(io.grpc.stub.ClientCalls.blockingUnaryCall(channel,
                             io.jshim.shim.grpc.GrpcTaskFace.descriptor("containerd.task.v3.Task", method, request, proto),

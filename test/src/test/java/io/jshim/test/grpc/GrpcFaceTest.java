@@ -3,11 +3,10 @@ package io.jshim.test.grpc;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.Any;
-import com.google.protobuf.ByteString;
-import com.google.protobuf.Empty;
-import com.google.protobuf.Message;
-import com.google.protobuf.TextFormat;
+import io.jshim.proto.wkt.Any;
+import io.jshim.proto.wire.Bytes;
+import io.jshim.proto.wkt.Empty;
+import io.jshim.proto.wire.ProtoMessage;
 import io.jshim.proto.events.TaskExit;
 import io.jshim.proto.runc.Options;
 import io.jshim.proto.stream.StreamedEvent;
@@ -81,13 +80,32 @@ class GrpcFaceTest {
     static ExecProcessRequest exec(String id, String execId, String... args) {
         return ExecProcessRequest.newBuilder().setId(id).setExecId(execId)
                 .setSpec(Any.newBuilder().setTypeUrl("types.containerd.io/opencontainers/runtime-spec/1/Process")
-                        .setValue(ByteString.copyFrom(OciBundle.processJson(Arrays.asList(args), false))))
+                        .setValue(Bytes.copyFrom(OciBundle.processJson(Arrays.asList(args), false))))
                 .build();
+    }
+
+    /** protobuf's short text form: {@code exit_status: 5 exited_at { seconds: 1 }}. */
+    static String shortText(ProtoMessage m) {
+        StringBuilder out = new StringBuilder();
+        m.visitFields((name, value, unsigned) -> {
+            for (Object v : value instanceof List<?> list ? list : List.of(value)) {
+                if (!out.isEmpty()) {
+                    out.append(' ');
+                }
+                if (v instanceof ProtoMessage inner) {
+                    String body = shortText(inner);
+                    out.append(name).append(" {").append(body.isEmpty() ? "" : " " + body + " ").append('}');
+                } else {
+                    out.append(name).append(": ").append(v instanceof String str ? '"' + str + '"' : v);
+                }
+            }
+        });
+        return out.toString();
     }
 
     /** One step of a transcript, with what differs between runs (ids, pids, times, paths) normalized away. */
     static String show(String method, Outcome o, String id) {
-        String text = o.code() == Code.OK ? TextFormat.shortDebugString(o.response())
+        String text = o.code() == Code.OK ? shortText(o.response())
                 : "ERR " + o.code() + " " + o.message();
         return method + " -> " + text.replace(dir.toString(), "<dir>").replace(id, "<id>")
                 .replaceAll("(pid): [1-9][0-9]*", "$1: N")

@@ -1,7 +1,7 @@
 package io.jshim.test.grpc;
 
-import com.google.protobuf.Empty;
-import com.google.protobuf.Message;
+import io.jshim.proto.wkt.Empty;
+import io.jshim.proto.wire.ProtoMessage;
 import io.grpc.CallOptions;
 import io.grpc.ClientInterceptors;
 import io.grpc.ManagedChannel;
@@ -97,15 +97,15 @@ final class GrpcRig implements AutoCloseable {
     }
 
     /** The outcome of one call, comparable across faces: the response, or the status code and message. */
-    record Outcome(Message response, Code code, String message) {
-        static Outcome ok(Message m) {
+    record Outcome(ProtoMessage response, Code code, String message) {
+        static Outcome ok(ProtoMessage m) {
             return new Outcome(m, Code.OK, "");
         }
     }
 
     /** A Task client over one face. */
     interface Face extends AutoCloseable {
-        Outcome call(String method, Message request, Message responsePrototype);
+        Outcome call(String method, ProtoMessage request, ProtoMessage responsePrototype);
 
         @Override
         default void close() {}
@@ -133,7 +133,7 @@ final class GrpcRig implements AutoCloseable {
         io.grpc.Channel ch = ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(headers));
         return new Face() {
             @Override
-            public Outcome call(String method, Message request, Message proto) {
+            public Outcome call(String method, ProtoMessage request, ProtoMessage proto) {
                 try {
                     return Outcome.ok(ClientCalls.blockingUnaryCall(ch,
                             GrpcTaskFace.descriptor(service, method, request, proto),
