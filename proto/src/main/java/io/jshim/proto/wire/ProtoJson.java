@@ -1,5 +1,6 @@
 package io.jshim.proto.wire;
 
+import io.jshim.proto.json.Json;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
@@ -11,8 +12,6 @@ import java.util.Map;
  * (runc's options back from {@code options.json}), where unknown fields are skipped.
  */
 public final class ProtoJson {
-    private static final char[] HEX = "0123456789abcdef".toCharArray();
-
     private ProtoJson() {}
 
     public static String print(ProtoMessage m) {
@@ -108,28 +107,8 @@ public final class ProtoJson {
         }
     }
 
-    static void quote(StringBuilder out, String s) {
-        out.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                case '\n' -> out.append("\\n");
-                case '\r' -> out.append("\\r");
-                case '\t' -> out.append("\\t");
-                case '\b' -> out.append("\\b");
-                case '\f' -> out.append("\\f");
-                default -> {
-                    if (c < 0x20 || c == '<' || c == '>' || c == '&' || c == '=' || c == '\'') {
-                        out.append("\\u00").append(HEX[c >> 4]).append(HEX[c & 15]);
-                    } else {
-                        out.append(c);
-                    }
-                }
-            }
-        }
-        out.append('"');
+    private static void quote(StringBuilder out, String s) {
+        Json.quote(out, s);
     }
 
     /**
@@ -139,12 +118,15 @@ public final class ProtoJson {
      * @throws IllegalArgumentException when the text is not a JSON object, or a value does not fit its field
      */
     public static <T extends ProtoMessage> T parseScalars(String json, ProtoBuilder<T> into) {
-        JsonScanner in = new JsonScanner(json);
-        in.objectFields((name, value) -> {
-            if (value != JsonScanner.SKIPPED && !into.setField(name, value)) {
-                into.setField(snake(name), value);
+        for (Map.Entry<String, Object> member : Json.object(Json.parse(json)).entrySet()) {
+            Object value = member.getValue();
+            if (value == null || value instanceof Map || value instanceof List) {
+                continue; // null is the default; nested values have no scalar field to go to
             }
-        });
+            if (!into.setField(member.getKey(), value)) {
+                into.setField(snake(member.getKey()), value);
+            }
+        }
         return into.build();
     }
 

@@ -51,7 +51,8 @@ public final class ProtoValues {
     }
 
     public static long int64(Object v, boolean unsigned) {
-        String text = v instanceof String s ? s : v instanceof Long || v instanceof Integer ? v.toString() : null;
+        String text = v instanceof String s ? s
+                : v instanceof Long || v instanceof Integer || v instanceof java.math.BigInteger ? v.toString() : null;
         if (text == null && v instanceof Double d && d == Math.rint(d) && Math.abs(d) < 0x1p53) {
             text = Long.toString(d.longValue());
         }

@@ -1,6 +1,6 @@
 package io.jshim.shim.cli;
 
-import io.jshim.shim.json.Json;
+import io.jshim.proto.json.Json;
 import io.jshim.shim.task.Bundle;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

@@ -8,7 +8,7 @@ import io.jshim.proto.task.StateRequest;
 import io.jshim.reaper.Reaper;
 import io.jshim.reaper.SpawnSpec;
 import io.jshim.shim.face.TtrpcTaskFace;
-import io.jshim.shim.json.Json;
+import io.jshim.proto.json.Json;
 import io.jshim.ttrpc.TtrpcClient;
 import io.jshim.ttrpc.TtrpcException;
 import java.io.ByteArrayOutputStream;

@@ -1,6 +1,6 @@
 package io.jshim.shim.metrics;
 
-import io.jshim.shim.json.Json;
+import io.jshim.proto.json.Json;
 import io.jshim.shim.process.Container;
 import io.jshim.shim.process.ExecProcess;
 import io.jshim.shim.process.Pod;

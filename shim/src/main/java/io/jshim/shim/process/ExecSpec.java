@@ -1,7 +1,7 @@
 package io.jshim.shim.process;
 
 import io.jshim.shim.ShimException;
-import io.jshim.shim.json.Json;
+import io.jshim.proto.json.Json;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;

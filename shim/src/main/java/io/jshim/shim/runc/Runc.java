@@ -6,7 +6,7 @@ import io.jshim.reaper.Posix;
 import io.jshim.reaper.SpawnSpec;
 import io.jshim.shim.CallTally;
 import io.jshim.shim.Waits;
-import io.jshim.shim.json.Json;
+import io.jshim.proto.json.Json;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;

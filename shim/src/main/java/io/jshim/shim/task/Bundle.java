@@ -1,7 +1,7 @@
 package io.jshim.shim.task;
 
 import io.jshim.proto.wire.ProtoJson;
-import io.jshim.shim.json.Json;
+import io.jshim.proto.json.Json;
 import io.jshim.proto.runc.Options;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

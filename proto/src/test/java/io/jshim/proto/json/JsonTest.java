@@ -1,4 +1,4 @@
-package io.jshim.shim.json;
+package io.jshim.proto.json;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;

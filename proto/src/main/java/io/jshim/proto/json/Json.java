@@ -1,4 +1,4 @@
-package io.jshim.shim.json;
+package io.jshim.proto.json;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -100,7 +100,8 @@ public final class Json {
         }
     }
 
-    private static void quote(StringBuilder b, String s) {
+    /** A JSON string literal of {@code s}, appended. */
+    public static void quote(StringBuilder b, String s) {
         b.append('"');
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
