@@ -24,7 +24,8 @@ record Field(String protoName, int number, Kind kind, String javaType, Shape sha
                 throw new IllegalArgumentException(f.getName() + ": repeated " + kind + " is not supported");
             }
         } else {
-            shape = f.getProto3Optional() ? Shape.OPTIONAL : Shape.SINGULAR;
+            // an optional message is a plain message field: presence is its null, and it merges like one
+            shape = f.getProto3Optional() && kind != Kind.MESSAGE ? Shape.OPTIONAL : Shape.SINGULAR;
         }
         if (kind == Kind.MESSAGE && shape == Shape.REPEATED && schema.isMapEntry(f.getTypeName())) {
             throw new IllegalArgumentException(f.getName() + ": only map<string, string> is supported");
