@@ -152,8 +152,4 @@ final class Schemas {
         }
         return b.build();
     }
-
-    static DynamicMessage parseReference(Descriptor d, byte[] bytes) throws com.google.protobuf.InvalidProtocolBufferException {
-        return DynamicMessage.parseFrom(d, bytes);
-    }
 }
