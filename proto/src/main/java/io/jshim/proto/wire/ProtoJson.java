@@ -123,6 +123,8 @@ public final class ProtoJson {
                 default -> {
                     if (c < 0x20 || c == '<' || c == '>' || c == '&' || c == '=' || c == '\'') {
                         out.append("\\u00").append(HEX[c >> 4]).append(HEX[c & 15]);
+                    } else if (c == '\u2028' || c == '\u2029') { // line separators: JavaScript's string literals end there
+                        out.append(c == '\u2028' ? "\\u2028" : "\\u2029");
                     } else {
                         out.append(c);
                     }
