@@ -73,7 +73,7 @@ public final class ProtoJson {
             case Long l -> quote(out, unsigned ? Long.toUnsignedString(l) : Long.toString(l));
             case Float f -> floating(out, f.doubleValue());
             case Double d -> floating(out, d);
-            case Bytes b -> quote(out, Base64.getEncoder().encodeToString(b.array()));
+            case Bytes b -> out.append('"').append(Base64.getEncoder().encodeToString(b.array())).append('"'); // '=' as is
             case Enum<?> e -> quote(out, e.name());
             case ProtoMessage m -> message(out, m);
             case List<?> list -> {
