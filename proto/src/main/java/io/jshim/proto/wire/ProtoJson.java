@@ -71,8 +71,8 @@ public final class ProtoJson {
             case Boolean b -> out.append(b);
             case Integer i -> out.append(unsigned ? Integer.toUnsignedString(i) : Integer.toString(i));
             case Long l -> quote(out, unsigned ? Long.toUnsignedString(l) : Long.toString(l));
-            case Float f -> floating(out, f.doubleValue());
-            case Double d -> floating(out, d);
+            case Float f -> floating(out, f.doubleValue(), f.toString()); // a float's shortest digits, not its double's
+            case Double d -> floating(out, d, d.toString());
             case Bytes b -> out.append('"').append(Base64.getEncoder().encodeToString(b.array())).append('"'); // '=' as is
             case Enum<?> e -> quote(out, e.name());
             case ProtoMessage m -> message(out, m);
@@ -100,11 +100,11 @@ public final class ProtoJson {
         }
     }
 
-    private static void floating(StringBuilder out, double d) {
+    private static void floating(StringBuilder out, double d, String text) {
         if (Double.isNaN(d) || Double.isInfinite(d)) {
             quote(out, Double.isNaN(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity");
         } else {
-            out.append(d);
+            out.append(text);
         }
     }
 
