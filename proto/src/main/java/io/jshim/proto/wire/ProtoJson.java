@@ -61,6 +61,11 @@ public final class ProtoJson {
             if (name.equals("seconds")) secondsNanos[0] = (Long) value;
             if (name.equals("nanos")) secondsNanos[1] = (Integer) value;
         });
+        // protobuf's JSON has no form for a Timestamp outside years 1 to 9999 or with nanos outside a second
+        if (secondsNanos[0] < -62_135_596_800L || secondsNanos[0] > 253_402_300_799L
+                || secondsNanos[1] < 0 || secondsNanos[1] > 999_999_999) {
+            throw new IllegalArgumentException("Timestamp out of range: " + secondsNanos[0] + "s " + secondsNanos[1] + "ns");
+        }
         // Instant prints 0, 3, 6 or 9 fraction digits, as protobuf's JSON does.
         quote(out, Instant.ofEpochSecond(secondsNanos[0], secondsNanos[1]).toString());
     }
