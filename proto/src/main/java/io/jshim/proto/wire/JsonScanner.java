@@ -110,9 +110,9 @@ final class JsonScanner {
                     if (pos + 4 > s.length()) {
                         throw error("bad \\u escape");
                     }
-                    try {
-                        out.append((char) Integer.parseInt(s.substring(pos, pos + 4), 16));
-                    } catch (NumberFormatException x) {
+                    try { // four hex digits: not parseInt, which takes a sign
+                        out.append((char) java.util.HexFormat.fromHexDigits(s, pos, pos + 4));
+                    } catch (IllegalArgumentException x) {
                         throw error("bad \\u escape");
                     }
                     pos += 4;
