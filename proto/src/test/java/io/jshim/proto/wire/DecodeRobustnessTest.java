@@ -191,6 +191,18 @@ class DecodeRobustnessTest {
     }
 
     @Test
+    void anOffsetAndLengthOutsideTheArrayIsTheCallersBug() {
+        byte[] b = new byte[8];
+        for (int[] ol : new int[][] {{-1, 2}, {0, 9}, {9, 0}, {4, -1}, {Integer.MAX_VALUE, 10}, {4, Integer.MAX_VALUE}}) {
+            assertThrows(IndexOutOfBoundsException.class, () -> Leaf(b, ol[0], ol[1]), ol[0] + "+" + ol[1]);
+        }
+    }
+
+    private static void Leaf(byte[] b, int offset, int length) throws InvalidProtoException {
+        io.jshim.proto.testing.Leaf.parseFrom(b, offset, length);
+    }
+
+    @Test
     void invalidUtf8InAStringIsInvalidProto() {
         Descriptor d = Schemas.message("jshim.testing.Leaf");
         String[] bad = {"80", "c0 80", "c1 bf", "e0 80 80", "ed a0 80", "ed bf bf", "f0 80 80 80", "f4 90 80 80", "f5 80 80 80",

@@ -173,7 +173,7 @@ class ProtoJsonTest {
     void parseScalarsRejectsWhatIsNotAnObjectOrDoesNotFit() {
         for (String bad : List.of("", "[]", "{", "{\"root\":}", "{\"root\":\"x\"", "{\"io_uid\":-1}",
                 "{\"io_uid\":4294967296}", "{\"io_uid\":\"abc\"}", "{\"systemd_cgroup\":\"yes\"}",
-                "{\"root\":\"\\u12\"}", "{\"io_uid\":1.5}")) {
+                "{\"root\":\"\\u12\"}", "{\"root\":\"\\u+041\"}", "{\"root\":\"\\u-041\"}", "{\"io_uid\":1.5}")) {
             assertThrows(IllegalArgumentException.class, () -> ProtoJson.parseScalars(bad, Options.newBuilder()), bad);
             assertThrows(InvalidProtocolBufferException.class, () -> reference(bad), bad);
         }
