@@ -20,11 +20,14 @@ record Field(String protoName, int number, Kind kind, String javaType, Shape sha
         Shape shape;
         if (f.getLabel() == Label.LABEL_REPEATED) {
             shape = kind == Kind.MESSAGE && schema.isStringMapEntry(f.getTypeName()) ? Shape.STRING_MAP : Shape.REPEATED;
-            if (shape == Shape.REPEATED && kind.isPrimitive() && kind.wireType != 0) {
+            // packed runs are plain varints: no zigzag (sint) and no booleans; and no fixed-width runs
+            if (shape == Shape.REPEATED && kind.isPrimitive()
+                    && (kind.wireType != 0 || kind == Kind.BOOL || kind == Kind.SINT32 || kind == Kind.SINT64)) {
                 throw new IllegalArgumentException(f.getName() + ": repeated " + kind + " is not supported");
             }
         } else {
-            shape = f.getProto3Optional() ? Shape.OPTIONAL : Shape.SINGULAR;
+            // an optional message is a plain message field: presence is its null, and it merges like one
+            shape = f.getProto3Optional() && kind != Kind.MESSAGE ? Shape.OPTIONAL : Shape.SINGULAR;
         }
         if (kind == Kind.MESSAGE && shape == Shape.REPEATED && schema.isMapEntry(f.getTypeName())) {
             throw new IllegalArgumentException(f.getName() + ": only map<string, string> is supported");

@@ -236,7 +236,14 @@ final class MessageGen {
                             : m;
                     c.line("if (" + isSet(f) + ") visitor.field(" + n + ", " + value + ", " + u + ");");
                 }
-                case REPEATED, STRING_MAP -> c.line("if (!" + m + ".isEmpty()) visitor.field(" + n + ", " + m + ", " + u + ");");
+                case REPEATED, STRING_MAP -> {
+                    // an enum's elements as constants where known (JSON prints their names), numbers otherwise
+                    String value = f.kind() == Kind.ENUM
+                            ? m + ".stream().<Object>map(v -> " + f.javaType() + ".forNumber(v) != null ? " + f.javaType()
+                                    + ".forNumber(v) : v).toList()"
+                            : m;
+                    c.line("if (!" + m + ".isEmpty()) visitor.field(" + n + ", " + value + ", " + u + ");");
+                }
             }
         }
         c.close().line("");

@@ -21,6 +21,7 @@ import java.util.Map;
  */
 public final class Json {
     private static final int MAX_DEPTH = 512;
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
 
     private final String text;
     private int pos;
@@ -100,27 +101,34 @@ public final class Json {
         }
     }
 
-    /** A JSON string literal of {@code s}, appended. */
-    public static void quote(StringBuilder b, String s) {
-        b.append('"');
+    /**
+     * A JSON string literal of {@code s}, appended, escaped as protobuf's JSON printer and gson do: also the
+     * characters HTML and JavaScript treat specially ({@code < > & = '}, U+2028, U+2029).
+     */
+    public static void quote(StringBuilder out, String s) {
+        out.append('"');
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
             switch (c) {
-                case '"' -> b.append("\\\"");
-                case '\\' -> b.append("\\\\");
-                case '\n' -> b.append("\\n");
-                case '\r' -> b.append("\\r");
-                case '\t' -> b.append("\\t");
+                case '"' -> out.append("\\\"");
+                case '\\' -> out.append("\\\\");
+                case '\n' -> out.append("\\n");
+                case '\r' -> out.append("\\r");
+                case '\t' -> out.append("\\t");
+                case '\b' -> out.append("\\b");
+                case '\f' -> out.append("\\f");
                 default -> {
-                    if (c < 0x20) {
-                        b.append("\\u00").append(Character.forDigit(c >> 4, 16)).append(Character.forDigit(c & 15, 16));
+                    if (c < 0x20 || c == '<' || c == '>' || c == '&' || c == '=' || c == '\'') {
+                        out.append("\\u00").append(HEX[c >> 4]).append(HEX[c & 15]);
+                    } else if (c == '\u2028' || c == '\u2029') { // line separators: JavaScript's string literals end there
+                        out.append(c == '\u2028' ? "\\u2028" : "\\u2029");
                     } else {
-                        b.append(c);
+                        out.append(c);
                     }
                 }
             }
         }
-        b.append('"');
+        out.append('"');
     }
 
     private Object value(int depth) {

@@ -60,6 +60,11 @@ public final class ProtoJson {
             if (name.equals("seconds")) secondsNanos[0] = (Long) value;
             if (name.equals("nanos")) secondsNanos[1] = (Integer) value;
         });
+        // protobuf's JSON has no form for a Timestamp outside years 1 to 9999 or with nanos outside a second
+        if (secondsNanos[0] < -62_135_596_800L || secondsNanos[0] > 253_402_300_799L
+                || secondsNanos[1] < 0 || secondsNanos[1] > 999_999_999) {
+            throw new IllegalArgumentException("Timestamp out of range: " + secondsNanos[0] + "s " + secondsNanos[1] + "ns");
+        }
         // Instant prints 0, 3, 6 or 9 fraction digits, as protobuf's JSON does.
         quote(out, Instant.ofEpochSecond(secondsNanos[0], secondsNanos[1]).toString());
     }
@@ -70,9 +75,9 @@ public final class ProtoJson {
             case Boolean b -> out.append(b);
             case Integer i -> out.append(unsigned ? Integer.toUnsignedString(i) : Integer.toString(i));
             case Long l -> quote(out, unsigned ? Long.toUnsignedString(l) : Long.toString(l));
-            case Float f -> floating(out, f.doubleValue());
-            case Double d -> floating(out, d);
-            case Bytes b -> quote(out, Base64.getEncoder().encodeToString(b.array()));
+            case Float f -> floating(out, f.doubleValue(), f.toString()); // a float's shortest digits, not its double's
+            case Double d -> floating(out, d, d.toString());
+            case Bytes b -> out.append('"').append(Base64.getEncoder().encodeToString(b.array())).append('"'); // '=' as is
             case Enum<?> e -> quote(out, e.name());
             case ProtoMessage m -> message(out, m);
             case List<?> list -> {
@@ -99,11 +104,11 @@ public final class ProtoJson {
         }
     }
 
-    private static void floating(StringBuilder out, double d) {
+    private static void floating(StringBuilder out, double d, String text) {
         if (Double.isNaN(d) || Double.isInfinite(d)) {
             quote(out, Double.isNaN(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity");
         } else {
-            out.append(d);
+            out.append(text);
         }
     }
 
@@ -118,13 +123,17 @@ public final class ProtoJson {
      * @throws IllegalArgumentException when the text is not a JSON object, or a value does not fit its field
      */
     public static <T extends ProtoMessage> T parseScalars(String json, ProtoBuilder<T> into) {
-        for (Map.Entry<String, Object> member : Json.object(Json.parse(json)).entrySet()) {
+        if (!(Json.parse(json) instanceof Map<?, ?> object)) {
+            throw new IllegalArgumentException("not a JSON object");
+        }
+        for (Map.Entry<?, ?> member : object.entrySet()) {
             Object value = member.getValue();
             if (value == null || value instanceof Map || value instanceof List) {
                 continue; // null is the default; nested values have no scalar field to go to
             }
-            if (!into.setField(member.getKey(), value)) {
-                into.setField(snake(member.getKey()), value);
+            String name = (String) member.getKey();
+            if (!into.setField(name, value)) {
+                into.setField(snake(name), value);
             }
         }
         return into.build();

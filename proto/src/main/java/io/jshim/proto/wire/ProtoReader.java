@@ -19,7 +19,7 @@ public final class ProtoReader {
     private int depth;
 
     public ProtoReader(byte[] buf, int offset, int length) {
-        if (offset < 0 || length < 0 || offset + length > buf.length) {
+        if (offset < 0 || length < 0 || length > buf.length - offset) { // not offset + length: it may overflow
             throw new IndexOutOfBoundsException("offset " + offset + ", length " + length + " of " + buf.length);
         }
         this.buf = buf;
