@@ -16,11 +16,9 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * The training run for the AOT cache ({@code scripts/install.sh}): one JVM walks the paths {@code start},
@@ -69,9 +67,20 @@ public final class Training {
         } catch (java.io.IOException notEmpty) {
             // another training's container: leave it
         }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        deleteTree(dir);
+    }
+
+    /** Deletes {@code path} and, for a directory (not a link to one), what it holds; best effort. By hand rather
+     *  than with Files.walk: its streams would be in every daemon's AOT cache. */
+    private static void deleteTree(Path path) throws java.io.IOException {
+        if (Files.isDirectory(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            try (java.nio.file.DirectoryStream<Path> entries = Files.newDirectoryStream(path)) {
+                for (Path entry : entries) {
+                    deleteTree(entry);
+                }
+            }
         }
+        path.toFile().delete();
     }
 
     /** What {@code start} does: flags, the group and address, a bound socket, a spawned child, the reply. */
