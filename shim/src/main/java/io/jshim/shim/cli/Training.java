@@ -41,7 +41,14 @@ public final class Training {
         } finally {
             cleanUp(dir);
         }
-        System.exit(0);
+        // halt, not System.exit: Runtime.exit asks a System.Logger whether to log the exit, which loads the JDK's
+        // logger bootstrap, a service lookup with streams and the jimage reader (~60 classes); the training would
+        // put them in the AOT cache, and so into every daemon's boot. A daemon that exits loads them then, from
+        // the runtime image. Halting still writes the AOT configuration (the JVM's exit path runs for both).
+        LogSetup.flush(java.time.Duration.ofSeconds(5));
+        System.out.flush();
+        System.err.flush();
+        Runtime.getRuntime().halt(0);
     }
 
     /** The daemon's path alone, in {@code dir} (removed after): a warm standby runs it on itself. */
