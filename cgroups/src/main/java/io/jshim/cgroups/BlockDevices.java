@@ -2,6 +2,7 @@ package io.jshim.cgroups;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -33,12 +34,12 @@ final class BlockDevices {
 
     private static String lookup(String majorMinor) {
         try {
-            return CgroupFiles.lines(SYS_DEV_BLOCK.resolve(majorMinor).resolve("uevent"))
-                    .flatMap(lines -> lines.stream()
-                            .filter(l -> l.startsWith("DEVNAME="))
-                            .map(l -> "/dev/" + l.substring("DEVNAME=".length()))
-                            .findFirst())
-                    .orElse("");
+            for (String l : CgroupFiles.lines(SYS_DEV_BLOCK.resolve(majorMinor).resolve("uevent")).orElse(List.of())) {
+                if (l.startsWith("DEVNAME=")) {
+                    return "/dev/" + l.substring("DEVNAME=".length());
+                }
+            }
+            return "";
         } catch (IOException e) {
             return "";
         }

@@ -64,8 +64,14 @@ public sealed interface Cgroup permits CgroupV1, CgroupV2 {
 
     /** cgroup.procs of {@code dir}: one pid a line; none when the cgroup is gone. */
     static java.util.List<Integer> readProcs(java.nio.file.Path dir) throws IOException {
-        return CgroupFiles.lines(dir.resolve("cgroup.procs")).orElse(java.util.List.of()).stream()
-                .map(String::trim).filter(l -> !l.isEmpty()).map(Integer::valueOf).toList();
+        java.util.List<Integer> pids = new java.util.ArrayList<>();
+        for (String line : CgroupFiles.lines(dir.resolve("cgroup.procs")).orElse(java.util.List.of())) {
+            String l = line.trim();
+            if (!l.isEmpty()) {
+                pids.add(Integer.valueOf(l));
+            }
+        }
+        return java.util.List.copyOf(pids);
     }
 
     /**

@@ -31,7 +31,29 @@ final class CgroupFiles {
     }
 
     static Optional<List<String>> lines(Path file) throws IOException {
-        return read(file).map(s -> s.lines().toList());
+        return read(file).map(CgroupFiles::splitLines);
+    }
+
+    /** {@code s.lines().toList()} without a stream (the daemon's boot reads cgroup files; streams would be in its
+     *  AOT cache): lines end at \n, \r or \r\n, and no empty line follows the last terminator. */
+    static List<String> splitLines(String s) {
+        List<String> out = new java.util.ArrayList<>();
+        int start = 0;
+        int i = 0;
+        while (i < s.length()) {
+            char c = s.charAt(i);
+            if (c == '\n' || c == '\r') {
+                out.add(s.substring(start, i));
+                i += c == '\r' && i + 1 < s.length() && s.charAt(i + 1) == '\n' ? 2 : 1;
+                start = i;
+            } else {
+                i++;
+            }
+        }
+        if (start < s.length()) {
+            out.add(s.substring(start));
+        }
+        return java.util.Collections.unmodifiableList(out);
     }
 
     static OptionalLong readUint(Path file, Max max) throws IOException {

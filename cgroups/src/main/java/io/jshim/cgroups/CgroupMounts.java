@@ -90,34 +90,56 @@ record CgroupMounts(List<Mount> all) {
 
     /** The v1 hierarchy mount carrying {@code controller} ("memory", "name=systemd", ...). */
     Optional<Mount> v1MountFor(String controller, String cgroupPath) {
-        return all.stream()
-                .filter(Mount::isCgroup1)
-                .filter(m -> m.superOptions().contains(controller))
-                .filter(m -> m.dirOf(cgroupPath).isPresent())
-                .findFirst();
+        // loops rather than streams here and below: the daemon's boot runs them, and every class the AOT training
+        // loads is loaded at each daemon's boot
+        for (Mount m : all) {
+            if (m.isCgroup1() && m.superOptions().contains(controller) && m.dirOf(cgroupPath).isPresent()) {
+                return Optional.of(m);
+            }
+        }
+        return Optional.empty();
     }
 
     /** Every v1 hierarchy mount, one per distinct set of controllers. */
     List<Mount> v1Hierarchies() {
         List<Mount> out = new ArrayList<>();
         for (Mount m : all) {
-            if (m.isCgroup1() && out.stream().noneMatch(o -> o.superOptions().equals(m.superOptions()))) {
+            if (m.isCgroup1() && !hasOptions(out, m.superOptions())) {
                 out.add(m);
             }
         }
         return out;
     }
 
-    Optional<Mount> unifiedMount() {
-        if (unified()) {
-            return all.stream().filter(m -> m.mountPoint().equals(DEFAULT_ROOT) && m.isCgroup2())
-                    .reduce((first, second) -> second);
+    private static boolean hasOptions(List<Mount> mounts, Set<String> superOptions) {
+        for (Mount o : mounts) {
+            if (o.superOptions().equals(superOptions)) {
+                return true;
+            }
         }
-        return all.stream().filter(Mount::isCgroup2).findFirst();
+        return false;
+    }
+
+    Optional<Mount> unifiedMount() {
+        boolean unified = unified();
+        Mount found = null;
+        for (Mount m : all) {
+            if (m.isCgroup2() && (!unified || m.mountPoint().equals(DEFAULT_ROOT))) {
+                found = m;
+                if (!unified) {
+                    break; // the first cgroup2 mount; at the root, the last one (the visible one)
+                }
+            }
+        }
+        return Optional.ofNullable(found);
     }
 
     static Path join(Path base, String absolute) {
-        String rel = absolute.replaceFirst("^/+", "");
+        int slashes = 0;
+        while (slashes < absolute.length() && absolute.charAt(slashes) == '/') {
+            slashes++;
+        }
+        String rel = absolute.substring(slashes);
         return rel.isEmpty() ? base : base.resolve(rel);
     }
 

@@ -70,13 +70,19 @@ public record CgroupV1(Map<String, Path> controllers) implements Cgroup {
     /** True while every controller directory exists (runc removes them all on delete). */
     @Override
     public boolean exists() {
-        return controllers.values().stream().allMatch(Files::isDirectory);
+        for (Path dir : controllers.values()) { // a loop, not a stream: the daemon's boot should not load streams
+            if (!Files.isDirectory(dir)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override
     public java.util.List<Integer> processes() throws IOException {
         // every hierarchy holds the same processes; any controller's directory answers
-        Optional<Path> any = dir("pids").or(() -> dir("memory")).or(() -> controllers.values().stream().findFirst());
+        Optional<Path> any = dir("pids").or(() -> dir("memory"))
+                .or(() -> controllers.isEmpty() ? Optional.empty() : Optional.of(controllers.values().iterator().next()));
         return any.isPresent() ? Cgroup.readProcs(any.get()) : java.util.List.of();
     }
 

@@ -25,9 +25,13 @@ final class HugePageSizes {
 
     static List<String> scan(Path dir) {
         List<Long> kib = new ArrayList<>();
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, "hugepages-*kB")) {
+        // the names hugepages-*kB, filtered by hand: a glob compiles to a java.util.regex pattern
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
             for (Path p : entries) {
                 String name = p.getFileName().toString();
+                if (!name.startsWith("hugepages-") || !name.endsWith("kB") || name.length() < "hugepages-kB".length()) {
+                    continue;
+                }
                 try {
                     kib.add(Long.parseLong(name.substring("hugepages-".length(), name.length() - 2)));
                 } catch (NumberFormatException e) {
@@ -38,7 +42,11 @@ final class HugePageSizes {
             return List.of();
         }
         kib.sort(null);
-        return kib.stream().map(HugePageSizes::name).toList();
+        List<String> names = new ArrayList<>(kib.size());
+        for (long k : kib) {
+            names.add(name(k));
+        }
+        return List.copyOf(names);
     }
 
     /** As mm/hugetlb_cgroup.c names its files: the largest whole unit of KB, MB or GB. */

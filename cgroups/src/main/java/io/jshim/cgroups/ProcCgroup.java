@@ -40,7 +40,11 @@ record ProcCgroup(List<Entry> entries) {
     }
 
     Optional<String> unifiedPath() {
-        return entries.stream().filter(e -> e.hierarchyId() == 0 && e.controllers().isEmpty())
-                .map(Entry::path).findFirst();
+        for (Entry e : entries) { // a loop, not a stream: the daemon's boot runs this
+            if (e.hierarchyId() == 0 && e.controllers().isEmpty()) {
+                return Optional.of(e.path());
+            }
+        }
+        return Optional.empty();
     }
 }

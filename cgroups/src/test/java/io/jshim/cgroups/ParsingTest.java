@@ -127,4 +127,40 @@ class ParsingTest {
         assertEquals(List.of(new RdmaLine("mlx5_1", 3, -1)),
                 RdmaLine.parse(List.of("mlx5_1 hca_handle=3 hca_object=max", "garbage")));
     }
+
+    @Test
+    void linesSplitAsStringLinesDoes() {
+        for (String text : new String[] {"", "\n", "a", "a\n", "a\nb", "a\r\nb\r\n", "a\rb\r", "\n\na\n\n", "a\r\r\nb",
+                "1\n2\n3"}) {
+            assertEquals(text.lines().toList(), CgroupFiles.splitLines(text), text.replace("\n", "\\n"));
+        }
+    }
+
+    @Test
+    void joinDropsLeadingSlashesAsTheRegexDid() {
+        Path base = Path.of("/sys/fs/cgroup/memory");
+        for (String absolute : new String[] {"", "/", "//", "/a", "//a/b", "a/b", "/a/"}) {
+            String rel = absolute.replaceFirst("^/+", "");
+            assertEquals(rel.isEmpty() ? base : base.resolve(rel), CgroupMounts.join(base, absolute), absolute);
+        }
+    }
+
+    @Test
+    void theLastCgroup2MountAtTheRootIsTheUnifiedOne() {
+        CgroupMounts twice = CgroupMounts.parse(List.of(
+                "30 22 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw",
+                "31 22 0:27 / /other rw - cgroup2 cgroup2 rw",
+                "32 22 0:28 /sub /sys/fs/cgroup rw - cgroup2 cgroup2 rw"));
+        assertEquals("/sub", twice.unifiedMount().orElseThrow().root());
+    }
+
+    @Test
+    void hugePageSizesAreTheHugepagesKbDirectories(@TempDir Path dir) throws Exception {
+        for (String name : new String[] {"hugepages-2048kB", "hugepages-1048576kB", "hugepages-64kB", "hugepages-kB",
+                "hugepages-12MB", "xhugepages-4kB", "hugepages-abckB"}) {
+            Files.createDirectory(dir.resolve(name));
+        }
+        assertEquals(List.of("64KB", "2MB", "1GB"), HugePageSizes.scan(dir));
+        assertEquals(List.of(), HugePageSizes.scan(dir.resolve("missing")));
+    }
 }

@@ -1,5 +1,6 @@
 package io.jshim.reaper;
 
+import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.Arena;
@@ -9,7 +10,6 @@ import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 
 /**
  * A libc function called through the one FFM downcall handle that every libc call of the shim shares.
@@ -29,14 +29,18 @@ import java.lang.invoke.VarHandle;
  * upper half of the result register is undefined for it.
  *
  * <p>The same shape is also a C trampoline of ours ({@link LibcJni}), which costs nothing to link: it is used
- * whenever its library loads, the FFM handle otherwise.
+ * whenever its library loads, the FFM handle otherwise. Nothing of the FFM linker (its layouts, its ABI classes,
+ * the var handle of the capture state) is touched while the trampoline is loaded: every class a training run loads is
+ * loaded again at each daemon's boot from the AOT cache, and costs memory in every pod.
  */
 public final class LibcCall {
-    private static final StructLayout ERRNO_STATE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO = ERRNO_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    /** The errno the trampoline stores: an int at the start of the state segment. */
+    private static final long JNI_ERRNO_SIZE = 4;
 
-    /** The FFM handle, linked only where {@link LibcJni} is not loaded. */
+    /** The FFM handle and its capture-state layout, linked only where {@link LibcJni} is not loaded. */
     private static final class Ffm {
+        static final StructLayout ERRNO_STATE = Linker.Option.captureStateLayout();
+        static final long ERRNO_OFFSET = ERRNO_STATE.byteOffset(MemoryLayout.PathElement.groupElement("errno"));
         static final Linker LINKER = Linker.nativeLinker();
         /** (target, errno state, six arguments) -> result: the only downcall handle libc calls need. */
         static final MethodHandle ANY = LINKER.downcallHandle(
@@ -60,12 +64,12 @@ public final class LibcCall {
 
     /** A segment for the errno a call leaves behind, from {@code arena}. */
     public static MemorySegment errnoState(Arena arena) {
-        return arena.allocate(ERRNO_STATE);
+        return LibcJni.LOADED ? arena.allocate(JNI_ERRNO_SIZE, JNI_ERRNO_SIZE) : arena.allocate(Ffm.ERRNO_STATE);
     }
 
     /** The errno captured in {@code state} right after the last call given it. */
     public static int errno(MemorySegment state) {
-        return (int) ERRNO.get(state, 0L);
+        return state.get(JAVA_INT, LibcJni.LOADED ? 0 : Ffm.ERRNO_OFFSET);
     }
 
     private long symbol() {

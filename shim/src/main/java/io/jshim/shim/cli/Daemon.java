@@ -185,9 +185,22 @@ public final class Daemon {
      */
     private static void signalReady() {
         String fd = ProcessEnvironment.get(READY_FD_ENV);
-        if (fd != null && fd.matches("[3-9]|[1-9][0-9]+")) {
+        if (isFdAbove2(fd)) {
             Posix.close(Integer.parseInt(fd));
         }
+    }
+
+    /** Whether {@code text} is a decimal fd above 2 without leading zeros ([3-9]|[1-9][0-9]+, without a regex). */
+    static boolean isFdAbove2(String text) {
+        if (text == null || text.isEmpty() || text.charAt(0) == '0') {
+            return false;
+        }
+        for (int i = 0; i < text.length(); i++) {
+            if (text.charAt(i) < '0' || text.charAt(i) > '9') {
+                return false;
+            }
+        }
+        return text.length() > 1 || text.charAt(0) >= '3';
     }
 
     private static void startupThread(Runnable work) {

@@ -192,7 +192,7 @@ final class StartCommand {
         String path = socket.toString();
         try (BufferedReader table = Files.newBufferedReader(Path.of("/proc/net/unix"), StandardCharsets.US_ASCII)) {
             for (String line = table.readLine(); line != null; line = table.readLine()) {
-                String[] f = line.trim().split(" +");
+                String[] f = io.jshim.shim.Fields.spaceSeparated(line);
                 if (f.length == 8 && f[7].equals(path) && f[3].equals("00010000") && f[4].equals("0001")
                         && f[5].equals("01")) {
                     return true;

@@ -16,11 +16,9 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * The training run for the AOT cache ({@code scripts/install.sh}): one JVM walks the paths {@code start},
@@ -43,7 +41,14 @@ public final class Training {
         } finally {
             cleanUp(dir);
         }
-        System.exit(0);
+        // halt, not System.exit: Runtime.exit asks a System.Logger whether to log the exit, which loads the JDK's
+        // logger bootstrap, a service lookup with streams and the jimage reader (~60 classes); the training would
+        // put them in the AOT cache, and so into every daemon's boot. A daemon that exits loads them then, from
+        // the runtime image. Halting still writes the AOT configuration (the JVM's exit path runs for both).
+        LogSetup.flush(java.time.Duration.ofSeconds(5));
+        System.out.flush();
+        System.err.flush();
+        Runtime.getRuntime().halt(0);
     }
 
     /** The daemon's path alone, in {@code dir} (removed after): a warm standby runs it on itself. */
@@ -69,9 +74,20 @@ public final class Training {
         } catch (java.io.IOException notEmpty) {
             // another training's container: leave it
         }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        deleteTree(dir);
+    }
+
+    /** Deletes {@code path} and, for a directory (not a link to one), what it holds; best effort. By hand rather
+     *  than with Files.walk: its streams would be in every daemon's AOT cache. */
+    private static void deleteTree(Path path) throws java.io.IOException {
+        if (Files.isDirectory(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            try (java.nio.file.DirectoryStream<Path> entries = Files.newDirectoryStream(path)) {
+                for (Path entry : entries) {
+                    deleteTree(entry);
+                }
+            }
         }
+        path.toFile().delete();
     }
 
     /** What {@code start} does: flags, the group and address, a bound socket, a spawned child, the reply. */

@@ -105,7 +105,12 @@ public final class Container {
     }
 
     public Optional<ExecProcess> execWithPid(int pid) {
-        return execs.values().stream().filter(e -> e.pid() == pid).findFirst();
+        for (ExecProcess e : execs.values()) { // a loop, not a stream: the daemon's exit path runs this
+            if (e.pid() == pid) {
+                return Optional.of(e);
+            }
+        }
+        return Optional.empty();
     }
 
     public List<ExecProcess> execs() {

@@ -18,7 +18,7 @@ final class GroupSocket {
         }
         String inode = link.substring("socket:[".length(), link.length() - 1);
         for (String line : Files.readAllLines(Path.of("/proc/net/unix"), StandardCharsets.US_ASCII)) {
-            String[] f = line.trim().split(" +");
+            String[] f = io.jshim.shim.Fields.spaceSeparated(line);
             // Num RefCount Protocol Flags Type St Inode Path
             if (f.length == 8 && f[6].equals(inode)) {
                 return f[3].equals(LISTENING) && f[7].equals(path.toString());

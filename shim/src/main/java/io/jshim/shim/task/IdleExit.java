@@ -7,8 +7,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,7 +32,6 @@ public final class IdleExit {
     /** The daemon's grace period: seconds, or a number with ms, s or m; 0 or "off" for never. */
     public static final String ENV = "JSHIM_IDLE_EXIT";
     public static final Duration DEFAULT_GRACE = Duration.ofSeconds(30);
-    private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m)?");
 
     private final Duration grace;
     private final ScheduledExecutorService scheduler;
@@ -75,13 +72,19 @@ public final class IdleExit {
         if (v.equals("off") || v.equals("never")) {
             return Optional.empty();
         }
-        Matcher m = DURATION.matcher(v);
-        if (!m.matches()) {
+        // 1 to 9 ASCII digits, then ms, s, m or nothing (seconds); by hand: a regex here would load java.util.regex
+        // into every daemon (its AOT cache holds what the training loads)
+        int digits = 0;
+        while (digits < v.length() && v.charAt(digits) >= '0' && v.charAt(digits) <= '9') {
+            digits++;
+        }
+        String unit = v.substring(digits);
+        if (digits == 0 || digits > 9 || !(unit.isEmpty() || unit.equals("ms") || unit.equals("s") || unit.equals("m"))) {
             throw new IllegalArgumentException("not a duration: '" + value
                     + "' (seconds, or 500ms, 30s, 2m; 0 or off for never)");
         }
-        long n = Long.parseLong(m.group(1));
-        Duration d = switch (m.group(2) == null ? "s" : m.group(2)) {
+        long n = Long.parseLong(v.substring(0, digits));
+        Duration d = switch (unit) {
             case "ms" -> Duration.ofMillis(n);
             case "m" -> Duration.ofMinutes(n);
             default -> Duration.ofSeconds(n);

@@ -33,7 +33,13 @@ class IdleExitTest {
         assertEquals(Optional.of(Duration.ofMinutes(5)), IdleExit.parse("5m"));
         assertEquals(Optional.empty(), IdleExit.parse("0"));
         assertEquals(Optional.empty(), IdleExit.parse("off"));
-        for (String bad : new String[] {"-1", "1h", "ten", "1.5s", "99999999999"}) {
+        assertEquals(Optional.of(Duration.ofSeconds(30)), IdleExit.parse(" 30S "));
+        assertEquals(Optional.of(Duration.ofSeconds(5)), IdleExit.parse("05"));
+        assertEquals(Optional.of(Duration.ofSeconds(999_999_999)), IdleExit.parse("999999999"));
+        assertEquals(Optional.empty(), IdleExit.parse("0ms"));
+        assertEquals(Optional.empty(), IdleExit.parse("NEVER"));
+        for (String bad : new String[] {"-1", "1h", "ten", "1.5s", "99999999999", "1234567890", "ms", "s", "5 s",
+                "+5", "5mss", "\u0663", "5sm"}) {
             assertThrows(IllegalArgumentException.class, () -> IdleExit.parse(bad), bad);
         }
         // a value it cannot read falls back to the default rather than keeping daemons for good
