@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.function.IntConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -130,13 +129,6 @@ final class Listener implements IoLoop.Channel {
 
     /** Waits up to {@code millis} for the socket to be closed (at once on the loop thread, which closes it). */
     void awaitClosed(long millis) {
-        if (loop.inLoop()) {
-            return;
-        }
-        try {
-            closed.await(millis, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        loop.awaitOffLoop(closed, millis);
     }
 }
