@@ -181,25 +181,7 @@ public final class UnixSocket {
      * non-blocking socket, or a receive timeout passed).
      */
     public static long recv(int fd, MemorySegment buffer, long offset, long length) throws IOException {
-        java.util.Objects.checkFromIndexSize(offset, length, buffer.byteSize());
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment s = LibcCall.errnoState(a);
-            while (true) {
-                long n = RECV.call(s, fd, buffer.address() + offset, length, 0);
-                if (n >= 0) {
-                    return n;
-                }
-                int errno = LibcCall.errno(s);
-                if (errno == EAGAIN) {
-                    return -1;
-                }
-                if (errno != EINTR) {
-                    throw new PosixException("recv fd " + fd, errno);
-                }
-            }
-        } finally {
-            Reference.reachabilityFence(buffer); // passed as an address: keep its memory alive
-        }
+        return transfer(RECV, "recv", 0, fd, buffer, offset, length);
     }
 
     /**
@@ -207,11 +189,20 @@ public final class UnixSocket {
      * (maybe fewer), or -1 when the socket has no room now (EAGAIN: non-blocking, or a send timeout passed).
      */
     public static long send(int fd, MemorySegment buffer, long offset, long length) throws IOException {
+        return transfer(SEND, "send", MSG_NOSIGNAL, fd, buffer, offset, length);
+    }
+
+    /**
+     * recv(2) or send(2) ({@code call}, with {@code flags}) over {@code buffer[offset, offset+length)}: the count,
+     * -1 on EAGAIN, EINTR retried, any other errno thrown naming {@code operation}.
+     */
+    private static long transfer(LibcCall call, String operation, int flags, int fd, MemorySegment buffer,
+            long offset, long length) throws IOException {
         java.util.Objects.checkFromIndexSize(offset, length, buffer.byteSize());
         try (Arena a = Arena.ofConfined()) {
             MemorySegment s = LibcCall.errnoState(a);
             while (true) {
-                long n = SEND.call(s, fd, buffer.address() + offset, length, MSG_NOSIGNAL);
+                long n = call.call(s, fd, buffer.address() + offset, length, flags);
                 if (n >= 0) {
                     return n;
                 }
@@ -220,11 +211,11 @@ public final class UnixSocket {
                     return -1;
                 }
                 if (errno != EINTR) {
-                    throw new PosixException("send fd " + fd, errno);
+                    throw new PosixException(operation + " fd " + fd, errno);
                 }
             }
         } finally {
-            Reference.reachabilityFence(buffer);
+            Reference.reachabilityFence(buffer); // passed as an address: keep its memory alive
         }
     }
 

@@ -351,13 +351,6 @@ final class FrameSocket implements IoLoop.Channel {
 
     /** Waits up to {@code millis} for the fd to be released (at once on the loop thread, which would do it). */
     void awaitClosed(long millis) {
-        if (loop.inLoop()) {
-            return;
-        }
-        try {
-            closed.await(millis, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        loop.awaitOffLoop(closed, millis);
     }
 }

@@ -13,6 +13,8 @@ import java.lang.foreign.MemorySegment;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -123,6 +125,21 @@ final class IoLoop {
         if (!wakePending) {
             wakePending = true;
             WRITE.call(wakeErrno, wakeFd, wakeValue.address(), 8);
+        }
+    }
+
+    /**
+     * Waits up to {@code millis} for {@code done} (e.g. a channel's fd closed by this loop); returns at once on the
+     * loop thread, which would be waiting for itself. An interrupt ends the wait, the flag kept.
+     */
+    void awaitOffLoop(CountDownLatch done, long millis) {
+        if (inLoop()) {
+            return;
+        }
+        try {
+            done.await(millis, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -6,9 +6,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The process's timer for short, non-blocking tasks: call deadlines of {@link TtrpcClient}, a server shutdown's
- * grace, the check on a peer that leaves its answers unread ({@link FrameSocket}), and the daemon's own delays
- * (stuck-wait reports, idle exit). Not the I/O thread's job: that thread waits in epoll_wait with no timeout, and
- * a timer there would wake it for every deadline.
+ * grace, the check on a peer that leaves its answers unread ({@link FrameSocket}), a listener's pause while accepts
+ * fail for want of fds ({@link Listener}), and the daemon's own delays (stuck-wait reports, idle exit). Not the I/O
+ * thread's job: that thread waits in epoll_wait with no timeout, and a timer there would wake it for every deadline.
  *
  * <p>Its one thread exists only while something is scheduled: it ends {@link #IDLE_SECONDS} after the last task
  * and the next schedule starts it again. A shim running a container has nothing scheduled most of the time, and
