@@ -38,7 +38,8 @@ done
 # - serial GC and a small heap that gives memory back (at most 24 MB: the serial collector grows its old generation
 #   towards -Xmx rather than collect garbage such as a peer's malformed frames, so -Xmx bounds the growth; what is
 #   live is small, even with 100 containers in one group; the event backlog, which must hold
-#   100,000 events, is kept off the heap for that reason), compact object headers,
+#   100,000 events, is kept off the heap for that reason), a young generation of 512 KiB (every page of it is
+#   touched between collections, and a daemon's few live objects survive a minor collection cheaply), compact object headers,
 #   small stacks, no perf data, Netty without its pooled arenas, malloc trimmed every 5 s;
 # - a string table of 8,192 buckets instead of 65,536: the interned strings of the AOT cache's classes are in the
 #   cache's own table, a daemon interns a few hundred more, and the default's 512 KiB of buckets were resident in
@@ -62,6 +63,7 @@ done
 cat > "$libdir/jvm.options" <<OPTS
 -XX:+UseSerialGC
 -Xms4m
+-Xmn512k
 -Xmx24m
 -XX:MinHeapFreeRatio=10
 -XX:MaxHeapFreeRatio=30
