@@ -40,7 +40,9 @@ public final class Bench {
     static final String GROUP = "io.containerd.runc.v2.group";
     static final int PARALLEL = 4;
     private static final long EARLY_SAMPLE_MS = 3_000;
-    private static final long STEADY_SAMPLE_MS = 12_000;
+    static final long STEADY_SAMPLE_MS = 12_000;
+    private static final long STEADY_STEP_MS = 3_000;
+    private static final long STEADY_MAX_MS = 60_000;
 
     private final PrivateContainerd containerd;
     private final Path rootfs;
@@ -275,13 +277,32 @@ public final class Bench {
 
     /** The memory of the shims of the containerd at {@code socket}, started just now. */
     static MemorySample sampleMemory(Path socket) throws InterruptedException {
-        // Twice: 3 s after the starts (start-up garbage collected, compiler idle), and in the steady state a node
-        // pays for as long as the containers run, which a JVM reaches after its periodic clean-ups (every 5 s: the
-        // compiler's arena pool is freed, malloc is trimmed) have run twice.
-        Thread.sleep(EARLY_SAMPLE_MS);
+        Thread.sleep(EARLY_SAMPLE_MS); // start-up garbage collected, the compiler mostly idle
         ShimMemory early = ShimMemory.of(socket);
-        Thread.sleep(STEADY_SAMPLE_MS - EARLY_SAMPLE_MS);
-        return new MemorySample(early, ShimMemory.of(socket));
+        return new MemorySample(early, steady(() -> ShimMemory.of(socket), EARLY_SAMPLE_MS));
+    }
+
+    /**
+     * The steady state a node pays for as long as the containers run: not before 12 s after the starts, when a
+     * JVM's periodic clean-ups (every 5 s: the compiler's arena pool freed, malloc trimmed) have run twice; and, on
+     * a loaded machine where the JVMs are still compiling then, not before two readings 3 s apart agree within 1%
+     * (at most 60 s after the starts).
+     */
+    static ShimMemory steady(java.util.function.Supplier<ShimMemory> read, long alreadyWaitedMs)
+            throws InterruptedException {
+        Thread.sleep(STEADY_SAMPLE_MS - alreadyWaitedMs);
+        ShimMemory last = read.get();
+        for (long waited = STEADY_SAMPLE_MS; waited < STEADY_MAX_MS; waited += STEADY_STEP_MS) {
+            Thread.sleep(STEADY_STEP_MS);
+            ShimMemory next = read.get();
+            boolean settled = Math.abs(next.rssKb() - last.rssKb()) <= last.rssKb() / 100
+                    && Math.abs(next.pssKb() - last.pssKb()) <= last.pssKb() / 100;
+            last = next;
+            if (settled) {
+                break;
+            }
+        }
+        return last;
     }
 
     private void remove(List<String> ids) throws Exception {

@@ -27,7 +27,6 @@ import java.util.concurrent.Future;
 final class CriBench {
     static final Map<Shim, String> HANDLERS = Map.of(Bench.JSHIM, CriContainerd.JSHIM, Bench.GO, CriContainerd.RUNC);
     private static final long EARLY_SAMPLE_MS = 3_000;
-    private static final long STEADY_SAMPLE_MS = 12_000;
 
     private final CriContainerd cri;
     private final CriClient client;
@@ -140,8 +139,8 @@ final class CriBench {
         }
         Thread.sleep(EARLY_SAMPLE_MS);
         ShimMemory early = ShimMemory.of(cri.socket());
-        Thread.sleep(STEADY_SAMPLE_MS - EARLY_SAMPLE_MS);
-        CriFigures.Sample sample = new CriFigures.Sample(early, ShimMemory.of(cri.socket()),
+        ShimMemory steady = Bench.steady(() -> ShimMemory.of(cri.socket()), EARLY_SAMPLE_MS);
+        CriFigures.Sample sample = new CriFigures.Sample(early, steady,
                 ShimMemory.of(ShimMemory.standbyPids(cri.socket())));
         removePods(started);
         awaitNoShims();

@@ -110,8 +110,8 @@ final class CriFigures {
             }
         }
         if (!memory.isEmpty()) {
-            b.append(("%nCRI shim memory (containerd keeps a jshim standby), steady state (12 s after the starts; RSS at"
-                    + " 3 s beside it); the idle standby apart, paid once per node:%n").formatted());
+            b.append(("%nCRI shim memory (containerd keeps a jshim standby), steady state (from 12 s after the starts, once"
+                    + " two readings 3 s apart agree within 1%%; RSS at 3 s beside it); the idle standby apart, paid once per node:%n").formatted());
             b.append("%-8s %6s %6s %10s %10s %10s %10s %8s %10s %10s %18s%n".formatted("shim", "pods", "procs",
                     "RSS MB", "RSS 3s MB", "RssAnon MB", "PSS MB", "threads", "RSS/pod", "PSS/pod",
                     "standby RSS/PSS"));

@@ -111,8 +111,8 @@ final class Report {
         if (memory.isEmpty()) {
             return b.append(cri.text()).toString();
         }
-        b.append(("%nshim processes (sums over every shim process alive), steady state (12 s after the starts;"
-                + " RSS at 3 s beside it):%n").formatted());
+        b.append(("%nshim processes (sums over every shim process alive), steady state (from 12 s after the starts, once two"
+                + " readings 3 s apart agree within 1%%; RSS at 3 s beside it):%n").formatted());
         b.append("%-8s %-32s %6s %10s %10s %10s %10s %8s %14s%n".formatted("shim", "containers", "procs", "RSS MB",
                 "RSS 3s MB", "RssAnon MB", "PSS MB", "threads", "PSS/container"));
         memory.forEach((k, m) -> {
