@@ -1,27 +1,62 @@
 package io.jshim.proto.wire;
 
-/** A message for logs and test failures: {@code containerd.events.TaskExit{container_id: "c1", pid: 42}}. */
+import io.jshim.proto.json.Json;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A message for logs and test failures: {@code containerd.events.TaskExit{container_id: "c1", pid: 42}}. Strings are
+ * quoted and escaped as in JSON, so a value with a newline or a quote cannot split or forge a log line.
+ */
 public final class ProtoText {
     private ProtoText() {}
 
     public static String toString(ProtoMessage m) {
-        StringBuilder out = new StringBuilder(m.typeName()).append('{');
+        StringBuilder out = new StringBuilder();
+        message(out, m);
+        return out.toString();
+    }
+
+    private static void message(StringBuilder out, ProtoMessage m) {
+        out.append(m.typeName()).append('{');
         int start = out.length();
         m.visitFields((name, value, unsigned) -> {
             if (out.length() > start) {
                 out.append(", ");
             }
             out.append(name).append(": ");
-            if (value instanceof String s) {
-                out.append('"').append(s).append('"');
-            } else if (value instanceof Integer i && unsigned) {
-                out.append(Integer.toUnsignedString(i));
-            } else if (value instanceof Long l && unsigned) {
-                out.append(Long.toUnsignedString(l));
-            } else {
-                out.append(value);
-            }
+            value(out, value, unsigned);
         });
-        return out.append('}').toString();
+        out.append('}');
+    }
+
+    private static void value(StringBuilder out, Object value, boolean unsigned) {
+        switch (value) {
+            case String s -> Json.quote(out, s);
+            case Integer i when unsigned -> out.append(Integer.toUnsignedString(i));
+            case Long l when unsigned -> out.append(Long.toUnsignedString(l));
+            case ProtoMessage m -> message(out, m);
+            case List<?> list -> {
+                out.append('[');
+                for (int i = 0; i < list.size(); i++) {
+                    if (i > 0) out.append(", ");
+                    value(out, list.get(i), unsigned);
+                }
+                out.append(']');
+            }
+            case Map<?, ?> map -> {
+                out.append('{');
+                boolean first = true;
+                for (Map.Entry<?, ?> e : map.entrySet()) {
+                    if (!first) out.append(", ");
+                    first = false;
+                    Json.quote(out, String.valueOf(e.getKey()));
+                    out.append(": ");
+                    value(out, e.getValue(), unsigned);
+                }
+                out.append('}');
+            }
+            default -> out.append(value);
+        }
     }
 }

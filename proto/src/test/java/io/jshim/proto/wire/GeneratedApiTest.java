@@ -159,4 +159,14 @@ class GeneratedApiTest {
                 + "exited_at: google.protobuf.Timestamp{seconds: 5}}", exit.toString());
         assertEquals("containerd.events.TaskExit{}", TaskExit.getDefaultInstance().toString());
     }
+
+    @Test
+    void textFormEscapesWhatCouldSplitOrForgeALogLine() {
+        Repeateds r = Repeateds.newBuilder().addText("a\nINFO forged").addText("q\"").addU32(-1)
+                .putLabels("k\r", "v\t").build();
+        String text = r.toString();
+        assertFalse(text.contains("\n") || text.contains("\r") || text.contains("\t"), text);
+        assertEquals("jshim.testing.Repeateds{u32: [4294967295], text: [\"a\\nINFO forged\", \"q\\\"\"], "
+                + "labels: {\"k\\r\": \"v\\t\"}}", text);
+    }
 }
