@@ -80,26 +80,8 @@ public final class ProtoJson {
             case Bytes b -> out.append('"').append(Base64.getEncoder().encodeToString(b.array())).append('"'); // '=' as is
             case Enum<?> e -> quote(out, e.name());
             case ProtoMessage m -> message(out, m);
-            case List<?> list -> {
-                out.append('[');
-                for (int i = 0; i < list.size(); i++) {
-                    if (i > 0) out.append(',');
-                    value(out, list.get(i), unsigned);
-                }
-                out.append(']');
-            }
-            case Map<?, ?> map -> {
-                out.append('{');
-                boolean first = true;
-                for (Map.Entry<?, ?> e : map.entrySet()) {
-                    if (!first) out.append(',');
-                    first = false;
-                    quote(out, (String) e.getKey());
-                    out.append(':');
-                    value(out, e.getValue(), unsigned);
-                }
-                out.append('}');
-            }
+            case List<?> list -> Elements.list(out, list, ",", unsigned, ProtoJson::value);
+            case Map<?, ?> map -> Elements.map(out, map, ",", ":", unsigned, ProtoJson::value);
             default -> throw new IllegalArgumentException("no JSON form for " + value.getClass());
         }
     }

@@ -36,26 +36,8 @@ public final class ProtoText {
             case Integer i when unsigned -> out.append(Integer.toUnsignedString(i));
             case Long l when unsigned -> out.append(Long.toUnsignedString(l));
             case ProtoMessage m -> message(out, m);
-            case List<?> list -> {
-                out.append('[');
-                for (int i = 0; i < list.size(); i++) {
-                    if (i > 0) out.append(", ");
-                    value(out, list.get(i), unsigned);
-                }
-                out.append(']');
-            }
-            case Map<?, ?> map -> {
-                out.append('{');
-                boolean first = true;
-                for (Map.Entry<?, ?> e : map.entrySet()) {
-                    if (!first) out.append(", ");
-                    first = false;
-                    Json.quote(out, String.valueOf(e.getKey()));
-                    out.append(": ");
-                    value(out, e.getValue(), unsigned);
-                }
-                out.append('}');
-            }
+            case List<?> list -> Elements.list(out, list, ", ", unsigned, ProtoText::value);
+            case Map<?, ?> map -> Elements.map(out, map, ", ", ": ", unsigned, ProtoText::value);
             default -> out.append(value);
         }
     }
