@@ -29,8 +29,8 @@ final class RequestIds {
     }
 
     /**
-     * {id, exec_id} read through the generated getters: reading them by name through descriptors would make a cold
-     * shim's first request build the Task API's descriptors before its first container could start.
+     * {id, exec_id} read through the generated getters of the Task API's requests; any other message by field name
+     * ({@code stringField}, a switch the generator writes, no reflection).
      */
     private static String[] ids(ProtoMessage request) {
         return switch (request) {

@@ -48,7 +48,7 @@ public final class Bundle {
     }
 
     public static void writeOptions(Path bundle, Options options) throws IOException {
-        // protobuf's JSON mapping with the proto field names, as the runc shim writes it
+        // protobuf's JSON mapping with the proto field names, compact; "{}" for no options
         String json = ProtoJson.print(options);
         writePrivate(bundle.resolve(OPTIONS_JSON), json);
         writePrivate(bundle.resolve(RUNTIME), options.getBinaryName());
